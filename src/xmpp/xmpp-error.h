@@ -1,0 +1,131 @@
+/* xmpp-error.h: error domains of the protocol library
+ *
+ * Four domains, each with codes that name a condition:
+ *  - XMPP_ERROR:        what went wrong on our side of the connection
+ *                       (certificate, timeout, authentication, …);
+ *  - XMPP_STREAM_ERROR: RFC 6120 §4.9.3 stream error conditions;
+ *  - XMPP_STANZA_ERROR: RFC 6120 §8.3.3 stanza error conditions;
+ *  - XMPP_SASL_ERROR:   RFC 6120 §6.5 SASL failure conditions.
+ *
+ * Each protocol condition maps to its element name and back with
+ * xmpp_*_condition_to_string() / _from_string().
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define XMPP_ERROR        (xmpp_error_quark ())
+#define XMPP_STREAM_ERROR (xmpp_stream_error_quark ())
+#define XMPP_STANZA_ERROR (xmpp_stanza_error_quark ())
+#define XMPP_SASL_ERROR   (xmpp_sasl_error_quark ())
+
+typedef enum
+{
+  XMPP_ERROR_FAILED,
+  XMPP_ERROR_INVALID_ARGUMENT,
+  XMPP_ERROR_JID_MALFORMED,
+  XMPP_ERROR_HOST_NOT_FOUND,
+  XMPP_ERROR_CONNECTION_FAILED,
+  XMPP_ERROR_CONNECTION_CLOSED,
+  XMPP_ERROR_TLS_REQUIRED,
+  XMPP_ERROR_TLS_FAILED,
+  XMPP_ERROR_CERTIFICATE_UNTRUSTED,
+  XMPP_ERROR_AUTHENTICATION_FAILED,
+  XMPP_ERROR_NO_SUPPORTED_MECHANISM,
+  XMPP_ERROR_SERVER_SIGNATURE_MISMATCH,
+  XMPP_ERROR_TIMEOUT,
+  XMPP_ERROR_PROTOCOL,
+  XMPP_ERROR_NOT_CONNECTED,
+} XmppErrorCode;
+
+typedef enum
+{
+  XMPP_STREAM_ERROR_BAD_FORMAT,
+  XMPP_STREAM_ERROR_BAD_NAMESPACE_PREFIX,
+  XMPP_STREAM_ERROR_CONFLICT,
+  XMPP_STREAM_ERROR_CONNECTION_TIMEOUT,
+  XMPP_STREAM_ERROR_HOST_GONE,
+  XMPP_STREAM_ERROR_HOST_UNKNOWN,
+  XMPP_STREAM_ERROR_IMPROPER_ADDRESSING,
+  XMPP_STREAM_ERROR_INTERNAL_SERVER_ERROR,
+  XMPP_STREAM_ERROR_INVALID_FROM,
+  XMPP_STREAM_ERROR_INVALID_NAMESPACE,
+  XMPP_STREAM_ERROR_INVALID_XML,
+  XMPP_STREAM_ERROR_NOT_AUTHORIZED,
+  XMPP_STREAM_ERROR_NOT_WELL_FORMED,
+  XMPP_STREAM_ERROR_POLICY_VIOLATION,
+  XMPP_STREAM_ERROR_REMOTE_CONNECTION_FAILED,
+  XMPP_STREAM_ERROR_RESET,
+  XMPP_STREAM_ERROR_RESOURCE_CONSTRAINT,
+  XMPP_STREAM_ERROR_RESTRICTED_XML,
+  XMPP_STREAM_ERROR_SEE_OTHER_HOST,
+  XMPP_STREAM_ERROR_SYSTEM_SHUTDOWN,
+  XMPP_STREAM_ERROR_UNDEFINED_CONDITION,
+  XMPP_STREAM_ERROR_UNSUPPORTED_ENCODING,
+  XMPP_STREAM_ERROR_UNSUPPORTED_FEATURE,
+  XMPP_STREAM_ERROR_UNSUPPORTED_STANZA_TYPE,
+  XMPP_STREAM_ERROR_UNSUPPORTED_VERSION,
+} XmppStreamErrorCode;
+
+typedef enum
+{
+  XMPP_STANZA_ERROR_BAD_REQUEST,
+  XMPP_STANZA_ERROR_CONFLICT,
+  XMPP_STANZA_ERROR_FEATURE_NOT_IMPLEMENTED,
+  XMPP_STANZA_ERROR_FORBIDDEN,
+  XMPP_STANZA_ERROR_GONE,
+  XMPP_STANZA_ERROR_INTERNAL_SERVER_ERROR,
+  XMPP_STANZA_ERROR_ITEM_NOT_FOUND,
+  XMPP_STANZA_ERROR_JID_MALFORMED,
+  XMPP_STANZA_ERROR_NOT_ACCEPTABLE,
+  XMPP_STANZA_ERROR_NOT_ALLOWED,
+  XMPP_STANZA_ERROR_NOT_AUTHORIZED,
+  XMPP_STANZA_ERROR_POLICY_VIOLATION,
+  XMPP_STANZA_ERROR_RECIPIENT_UNAVAILABLE,
+  XMPP_STANZA_ERROR_REDIRECT,
+  XMPP_STANZA_ERROR_REGISTRATION_REQUIRED,
+  XMPP_STANZA_ERROR_REMOTE_SERVER_NOT_FOUND,
+  XMPP_STANZA_ERROR_REMOTE_SERVER_TIMEOUT,
+  XMPP_STANZA_ERROR_RESOURCE_CONSTRAINT,
+  XMPP_STANZA_ERROR_SERVICE_UNAVAILABLE,
+  XMPP_STANZA_ERROR_SUBSCRIPTION_REQUIRED,
+  XMPP_STANZA_ERROR_UNDEFINED_CONDITION,
+  XMPP_STANZA_ERROR_UNEXPECTED_REQUEST,
+} XmppStanzaErrorCode;
+
+typedef enum
+{
+  XMPP_SASL_ERROR_ABORTED,
+  XMPP_SASL_ERROR_ACCOUNT_DISABLED,
+  XMPP_SASL_ERROR_CREDENTIALS_EXPIRED,
+  XMPP_SASL_ERROR_ENCRYPTION_REQUIRED,
+  XMPP_SASL_ERROR_INCORRECT_ENCODING,
+  XMPP_SASL_ERROR_INVALID_AUTHZID,
+  XMPP_SASL_ERROR_INVALID_MECHANISM,
+  XMPP_SASL_ERROR_MALFORMED_REQUEST,
+  XMPP_SASL_ERROR_MECHANISM_TOO_WEAK,
+  XMPP_SASL_ERROR_NOT_AUTHORIZED,
+  XMPP_SASL_ERROR_TEMPORARY_AUTH_FAILURE,
+} XmppSaslErrorCode;
+
+GQuark      xmpp_error_quark                     (void);
+GQuark      xmpp_stream_error_quark              (void);
+GQuark      xmpp_stanza_error_quark              (void);
+GQuark      xmpp_sasl_error_quark                (void);
+
+const char *xmpp_stream_condition_to_string      (XmppStreamErrorCode code);
+/* Unknown names map to XMPP_STREAM_ERROR_UNDEFINED_CONDITION (RFC 6120 §4.9.3.21). */
+XmppStreamErrorCode xmpp_stream_condition_from_string (const char *name);
+
+const char *xmpp_stanza_condition_to_string      (XmppStanzaErrorCode code);
+XmppStanzaErrorCode xmpp_stanza_condition_from_string (const char *name);
+/* The default error type of a condition: "cancel", "modify", "auth", "wait". */
+const char *xmpp_stanza_condition_default_type   (XmppStanzaErrorCode code);
+
+const char *xmpp_sasl_condition_to_string        (XmppSaslErrorCode code);
+/* Unknown names map to XMPP_SASL_ERROR_NOT_AUTHORIZED (RFC 6120 §6.5). */
+XmppSaslErrorCode xmpp_sasl_condition_from_string (const char *name);
+
+G_END_DECLS
