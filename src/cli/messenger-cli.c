@@ -1,0 +1,42 @@
+/* messenger-cli.c: the command-line client on the protocol library */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (_("COMMAND [ARGUMENTS…]"));
+  g_option_context_set_summary (context, _("Chat over XMPP from the command line."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("messenger-cli: %s\n", error->message);
+      return 2;
+    }
+
+  if (version)
+    {
+      g_print ("messenger-cli %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  g_printerr (_("messenger-cli: no command given; see --help\n"));
+  return 2;
+}
