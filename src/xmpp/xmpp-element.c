@@ -18,6 +18,8 @@ struct _XmppElement
   char      *ns;        /* NULL for text nodes */
   char      *name;      /* NULL for text nodes */
   char      *text;      /* text nodes: the text; elements: cached concatenation */
+  gsize      text_len;  /* text nodes: strlen (text) */
+  gsize      text_size; /* text nodes: bytes allocated for text */
   GArray    *attrs;     /* XmppAttribute, created on demand */
   GPtrArray *children;  /* XmppElement, created on demand */
 };
@@ -58,6 +60,8 @@ xmpp_element_new_text (const char *text,
   self = g_new0 (XmppElement, 1);
   self->ref_count = 1;
   self->text = len < 0 ? g_strdup (text) : g_strndup (text, len);
+  self->text_len = strlen (self->text);
+  self->text_size = self->text_len + 1;
   return self;
 }
 
@@ -355,10 +359,15 @@ xmpp_element_add_text (XmppElement *self,
     ? g_ptr_array_index (self->children, self->children->len - 1) : NULL;
   if (last != NULL && last->name == NULL && last->ref_count == 1)
     {
-      gsize old = strlen (last->text);
-      last->text = g_realloc (last->text, old + len + 1);
-      memcpy (last->text + old, text, len);
-      last->text[old + len] = '\0';
+      /* Grow geometrically: appending many pieces stays linear. */
+      if (last->text_len + len + 1 > last->text_size)
+        {
+          last->text_size = MAX (last->text_len + len + 1, 2 * last->text_size);
+          last->text = g_realloc (last->text, last->text_size);
+        }
+      memcpy (last->text + last->text_len, text, len);
+      last->text_len += len;
+      last->text[last->text_len] = '\0';
       return;
     }
 
@@ -375,6 +384,7 @@ xmpp_element_remove_child (XmppElement *self,
   gboolean removed;
 
   g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (child != NULL, FALSE);
 
   if (self->children == NULL)
     return FALSE;

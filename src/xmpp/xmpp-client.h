@@ -1,0 +1,211 @@
+/* xmpp-client.h: a client-to-server XMPP connection
+ *
+ * XmppClient owns one c2s stream: it finds the server (explicit host, or
+ * SRV _xmpps-client/_xmpp-client with fallback to the domain on 5222),
+ * secures it (STARTTLS required by default, or direct TLS), checks the
+ * certificate (system trust, or a pinned SHA-256 fingerprint), authenticates
+ * with SASL (SCRAM first, PLAIN only over TLS), binds a resource and, if the
+ * server still asks for it, establishes the legacy session.  Then it routes
+ * stanzas: one ordered send queue, iq requests tracked by id with timeouts,
+ * handlers registered by stanza kind + child element; an unhandled iq get
+ * or set is answered with service-unavailable.  Keep-alive with XEP-0199
+ * pings; the server's pings are answered.
+ *
+ *  DISCONNECTED ─open_async─▶ CONNECTING ─▶ SECURING ─▶ (OPEN: ready to
+ *  register in-band) ─authenticate_async─▶ AUTHENTICATING ─▶ BINDING ─▶
+ *  CONNECTED ─close_async / stream error / socket error─▶ DISCONNECTED
+ *
+ * connect_async() is open_async() + authenticate_async().
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "xmpp-element.h"
+#include "xmpp-error.h"
+#include "xmpp-jid.h"
+
+G_BEGIN_DECLS
+
+#define XMPP_NS_CLIENT   "jabber:client"
+#define XMPP_NS_STANZAS  "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define XMPP_NS_STREAMS  "urn:ietf:params:xml:ns:xmpp-streams"
+#define XMPP_NS_TLS      "urn:ietf:params:xml:ns:xmpp-tls"
+#define XMPP_NS_SASL     "urn:ietf:params:xml:ns:xmpp-sasl"
+#define XMPP_NS_BIND     "urn:ietf:params:xml:ns:xmpp-bind"
+#define XMPP_NS_SESSION  "urn:ietf:params:xml:ns:xmpp-session"
+#define XMPP_NS_PING     "urn:xmpp:ping"
+
+typedef enum
+{
+  XMPP_CLIENT_STATE_DISCONNECTED,
+  XMPP_CLIENT_STATE_CONNECTING,
+  XMPP_CLIENT_STATE_SECURING,
+  XMPP_CLIENT_STATE_OPEN,            /* secured, not authenticated */
+  XMPP_CLIENT_STATE_AUTHENTICATING,
+  XMPP_CLIENT_STATE_BINDING,
+  XMPP_CLIENT_STATE_CONNECTED,
+  XMPP_CLIENT_STATE_CLOSING,
+} XmppClientState;
+
+/* What the certificate check found, for trust-on-first-use dialogs. */
+typedef struct
+{
+  char                 *fingerprint_sha256;  /* "AB:CD:…", uppercase */
+  char                 *subject;
+  char                 *issuer;
+  GDateTime            *not_before;
+  GDateTime            *not_after;
+  GTlsCertificateFlags  errors;
+} XmppCertificateInfo;
+
+void                 xmpp_certificate_info_free (XmppCertificateInfo *info);
+XmppCertificateInfo *xmpp_certificate_info_new  (GTlsCertificate      *certificate,
+                                                 GTlsCertificateFlags  errors);
+/* Normalise "ab:cd…", "ABCD…", "ab cd …" to "AB:CD:…"; NULL when invalid. */
+char                *xmpp_fingerprint_normalize (const char           *fingerprint);
+
+#define XMPP_TYPE_CLIENT (xmpp_client_get_type ())
+G_DECLARE_FINAL_TYPE (XmppClient, xmpp_client, XMPP, CLIENT, GObject)
+
+/* Return TRUE when the stanza was handled (the client then sends nothing
+ * for it).  Borrowed stanza. */
+typedef gboolean (*XmppStanzaHandler) (XmppClient  *client,
+                                       XmppElement *stanza,
+                                       gpointer     user_data);
+
+
+XmppClient      *xmpp_client_new                   (XmppJid              *jid,
+                                                    const char           *password);
+/* A client over an already negotiated stream (tests, and stream pairs):
+ * no TLS, SASL or bind; @bound_jid is taken as the session's JID. */
+XmppClient      *xmpp_client_new_for_stream        (GIOStream            *stream,
+                                                    XmppJid              *bound_jid);
+
+/* Settings, before open/connect. */
+void             xmpp_client_set_server            (XmppClient           *self,
+                                                    const char           *host,
+                                                    guint16               port);
+void             xmpp_client_set_direct_tls        (XmppClient           *self,
+                                                    gboolean              direct_tls);
+void             xmpp_client_set_pinned_fingerprint (XmppClient          *self,
+                                                    const char           *sha256);
+void             xmpp_client_set_resource          (XmppClient           *self,
+                                                    const char           *resource);
+void             xmpp_client_set_password          (XmppClient           *self,
+                                                    const char           *password);
+/* Refuse to connect without TLS (default TRUE); FALSE only allows a plain
+ * stream when the server offers no STARTTLS and never sends credentials
+ * over it (PLAIN is refused, SCRAM still allowed). */
+void             xmpp_client_set_require_tls       (XmppClient           *self,
+                                                    gboolean              require_tls);
+void             xmpp_client_set_iq_timeout        (XmppClient           *self,
+                                                    guint                 seconds);
+/* 0 disables keep-alive pings. */
+void             xmpp_client_set_ping_interval     (XmppClient           *self,
+                                                    guint                 seconds);
+
+XmppClientState  xmpp_client_get_state             (XmppClient           *self);
+XmppJid         *xmpp_client_get_jid               (XmppClient           *self);
+/* The full JID the server bound, NULL before. */
+XmppJid         *xmpp_client_get_bound_jid         (XmppClient           *self);
+/* The current stream's features element (NULL before one arrived). */
+XmppElement     *xmpp_client_get_features          (XmppClient           *self);
+gboolean         xmpp_client_has_feature           (XmppClient           *self,
+                                                    const char           *ns,
+                                                    const char           *name);
+/* The mechanism used for authentication, e.g. "SCRAM-SHA-256-PLUS". */
+const char      *xmpp_client_get_mechanism         (XmppClient           *self);
+gboolean         xmpp_client_is_secure             (XmppClient           *self);
+/* After XMPP_ERROR_CERTIFICATE_UNTRUSTED: what was found. */
+XmppCertificateInfo *xmpp_client_get_certificate_info (XmppClient        *self);
+
+void             xmpp_client_open_async            (XmppClient           *self,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+gboolean         xmpp_client_open_finish           (XmppClient           *self,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+void             xmpp_client_authenticate_async    (XmppClient           *self,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+gboolean         xmpp_client_authenticate_finish   (XmppClient           *self,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+void             xmpp_client_connect_async         (XmppClient           *self,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+gboolean         xmpp_client_connect_finish        (XmppClient           *self,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+/* Orderly close: flush the queue, </stream:stream>, wait for the peer's
+ * close (bounded), close TLS and the socket. */
+void             xmpp_client_close_async           (XmppClient           *self,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+gboolean         xmpp_client_close_finish          (XmppClient           *self,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+
+/* Queue a stanza (serialised in the jabber:client namespace). */
+void             xmpp_client_send                  (XmppClient           *self,
+                                                    XmppElement          *stanza);
+/* Send an iq get/set (an id is added when missing) and wait for its result.
+ * The finish returns the result iq; an error reply becomes a GError in
+ * XMPP_STANZA_ERROR with the condition as code and the text as message;
+ * no answer in time gives XMPP_ERROR_TIMEOUT.  A reply is accepted only from
+ * the JID the request was sent to (or, for requests without 'to', from the
+ * account's bare JID, its domain or no 'from'). */
+void             xmpp_client_send_iq_async         (XmppClient           *self,
+                                                    XmppElement          *iq,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+XmppElement     *xmpp_client_send_iq_finish        (XmppClient           *self,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+
+/* Handlers by stanza name ("message", "presence", "iq"), optional iq/message
+ * type ("get", "set", "chat"…; NULL = any) and optional child (ns, name;
+ * NULL name = any child in ns; both NULL = any stanza).  Called in the order
+ * added until one returns TRUE.  Returns an id for remove_handler(). */
+guint            xmpp_client_add_handler           (XmppClient           *self,
+                                                    const char           *stanza,
+                                                    const char           *type,
+                                                    const char           *child_ns,
+                                                    const char           *child_name,
+                                                    XmppStanzaHandler     handler,
+                                                    gpointer              user_data,
+                                                    GDestroyNotify        destroy);
+void             xmpp_client_remove_handler        (XmppClient           *self,
+                                                    guint                 handler_id);
+
+/* Stanza helpers. */
+char            *xmpp_client_next_id               (XmppClient           *self);
+XmppElement     *xmpp_stanza_new_iq                (const char           *type,
+                                                    const char           *to,
+                                                    const char           *id);
+/* An error reply to @stanza (to/from swapped, id kept). */
+XmppElement     *xmpp_stanza_new_error_reply       (XmppElement          *stanza,
+                                                    XmppStanzaErrorCode   condition,
+                                                    const char           *text);
+XmppElement     *xmpp_stanza_new_result_reply      (XmppElement          *iq);
+/* Parse the <error/> of a type='error' stanza into a GError (FALSE if none). */
+gboolean         xmpp_stanza_get_error             (XmppElement          *stanza,
+                                                    GError              **error);
+
+/* Signals:
+ *  "state-changed"  (XmppClientState)
+ *  "disconnected"   (GError *error or NULL for an orderly close): a stream
+ *                   error arrives as XMPP_STREAM_ERROR with its condition
+ *                   code and the <text/> as message.
+ *  "stanza-received" (XmppElement *) every incoming stanza, before handlers
+ *                   (for logging and tests).
+ *  "stanza-sent"    (XmppElement *)
+ */
+
+G_END_DECLS
