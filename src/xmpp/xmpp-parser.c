@@ -58,8 +58,48 @@
 #define ROTATE_DICT_ENTRIES    2048
 #define ROTATE_STANZA_BYTES    (64 * 1024)
 #define ROTATE_BYTES           (16 * 1024 * 1024)
+/* Elements with more attributes are refused: libxml2 2.9 and the element
+ * tree both check attributes for duplicates in quadratic time. */
+#define MAX_ATTRIBUTES         256
 /* The text buffer is given back when a text node was this large. */
 #define TEXT_KEEP_BYTES        (64 * 1024)
+
+/* A growable byte buffer, lighter than GString on the hot path. */
+typedef struct
+{
+  char  *data;
+  gsize  len;
+  gsize  size;
+} Buffer;
+
+static inline void
+buffer_reserve (Buffer *buffer,
+                gsize   extra)
+{
+  if (buffer->len + extra + 1 > buffer->size)
+    {
+      buffer->size = MAX (buffer->len + extra + 1, MAX (2 * buffer->size, 256));
+      buffer->data = g_realloc (buffer->data, buffer->size);
+    }
+}
+
+static inline void
+buffer_append (Buffer     *buffer,
+               const void *data,
+               gsize       len)
+{
+  buffer_reserve (buffer, len);
+  memcpy (buffer->data + buffer->len, data, len);
+  buffer->len += len;
+  buffer->data[buffer->len] = '\0';
+}
+
+static void
+buffer_clear (Buffer *buffer)
+{
+  g_clear_pointer (&buffer->data, g_free);
+  buffer->len = buffer->size = 0;
+}
 
 typedef enum
 {
@@ -85,12 +125,12 @@ struct _XmppParser
   /* Document state, kept across context rotations */
   guint               depth;           /* open elements, root included */
   GPtrArray          *stack;           /* [0] the stanza (owned), then open children (borrowed) */
-  GString            *text;            /* pending text of the innermost open element */
-  GString            *scratch;         /* attribute value decoding */
+  Buffer              text;            /* pending text of the innermost open element */
+  Buffer              scratch;         /* attribute value decoding */
+  const xmlChar      *plain_uri;       /* last namespace URI seen without '&' (dict string) */
   XmppElement        *header;
   GPtrArray          *header_ns;       /* prefix, URI, …, NULL */
   char               *root_prefix;
-  gboolean            closed;
 
   /* Byte accounting (document offsets) */
   guint64             fed;             /* document bytes handed to libxml2 */
@@ -191,17 +231,31 @@ decode_value (XmppParser    *self,
   const char *end = p + len;
   const char *amp;
 
-  g_string_truncate (self->scratch, 0);
+  self->scratch.len = 0;
+  buffer_reserve (&self->scratch, len);
   while ((amp = memchr (p, '&', end - p)) != NULL)
     {
-      g_string_append_len (self->scratch, p, amp - p);
-      g_string_append_c (self->scratch, '&');
+      buffer_append (&self->scratch, p, amp - p + 1);
       p = amp + 1;
       if (end - p >= 4 && memcmp (p, "#38;", 4) == 0)
         p += 4;
     }
-  g_string_append_len (self->scratch, p, end - p);
-  return self->scratch->str;
+  buffer_append (&self->scratch, p, end - p);
+  return self->scratch.data;
+}
+
+/* Whether a namespace URI (interned in the context's dictionary, so
+ * compared by address) needs decode_uri(). */
+static inline gboolean
+uri_has_amp (XmppParser    *self,
+             const xmlChar *uri)
+{
+  if (uri == NULL || uri == self->plain_uri)
+    return FALSE;
+  if (strchr ((const char *) uri, '&') != NULL)
+    return TRUE;
+  self->plain_uri = uri;
+  return FALSE;
 }
 
 static char *
@@ -225,7 +279,7 @@ element_from_sax (XmppParser     *self,
 {
   XmppElement *element;
 
-  if (uri != NULL && strchr ((const char *) uri, '&') != NULL)
+  if (uri_has_amp (self, uri))
     {
       g_autofree char *decoded = decode_uri (self, uri);
       element = xmpp_element_new (decoded, (const char *) localname);
@@ -241,7 +295,7 @@ element_from_sax (XmppParser     *self,
       const xmlChar **attr = attributes + i * 5;
       const char *value = decode_value (self, attr[3], attr[4] - attr[3]);
 
-      if (attr[2] != NULL && strchr ((const char *) attr[2], '&') != NULL)
+      if (uri_has_amp (self, attr[2]))
         {
           g_autofree char *ns = NULL;
           g_autofree char *copy = g_strdup (value);
@@ -263,20 +317,14 @@ flush_text (XmppParser *self)
 {
   XmppElement *top;
 
-  if (self->text->len == 0)
+  if (self->text.len == 0)
     return;
 
   top = g_ptr_array_index (self->stack, self->stack->len - 1);
-  xmpp_element_add_text (top, self->text->str, self->text->len);
-  if (self->text->allocated_len > TEXT_KEEP_BYTES)
-    {
-      g_string_free (self->text, TRUE);
-      self->text = g_string_new (NULL);
-    }
-  else
-    {
-      g_string_truncate (self->text, 0);
-    }
+  xmpp_element_add_text (top, self->text.data, self->text.len);
+  if (self->text.size > TEXT_KEEP_BYTES)
+    buffer_clear (&self->text);
+  self->text.len = 0;
 }
 
 static void
@@ -285,7 +333,7 @@ clear_stack (XmppParser *self)
   if (self->stack->len > 0)
     xmpp_element_unref (g_ptr_array_index (self->stack, 0));
   g_ptr_array_set_size (self->stack, 0);
-  g_string_truncate (self->text, 0);
+  self->text.len = 0;
 }
 
 /* SAX2 handlers */
@@ -395,6 +443,13 @@ start_element_cb (void           *user_data,
       return;
     }
 
+  if (nb_attributes > MAX_ATTRIBUTES)
+    {
+      parser_fail (self, XMPP_STREAM_ERROR_POLICY_VIOLATION,
+                   "More than %u attributes on an element", MAX_ATTRIBUTES);
+      return;
+    }
+
   level = self->depth++;
   if (!self->fragment && level == 0)
     {
@@ -479,7 +534,6 @@ end_element_cb (void          *user_data,
   self->depth--;
   if (!self->fragment && self->depth == 0)
     {
-      self->closed = TRUE;
       self->boundary = context_position (self);
       if (self->callbacks.stream_close != NULL)
         self->callbacks.stream_close (self, self->user_data);
@@ -543,7 +597,7 @@ characters_cb (void          *user_data,
 
   if (!check_stanza_size (self, position))
     return;
-  g_string_append_len (self->text, (const char *) ch, len);
+  buffer_append (&self->text, ch, len);
 }
 
 static void
@@ -694,6 +748,13 @@ structured_error_cb (void        *user_data,
       code = XMPP_STREAM_ERROR_RESOURCE_CONSTRAINT;
       break;
 
+    /* libxml2's own limits: "Huge input lookup" (a tag over 10 MB),
+     * excessive depth, over-long names. */
+    case XML_ERR_INTERNAL_ERROR:
+    case XML_ERR_NAME_TOO_LONG:
+      code = XMPP_STREAM_ERROR_POLICY_VIOLATION;
+      break;
+
     default:
       code = XMPP_STREAM_ERROR_NOT_WELL_FORMED;
       break;
@@ -752,6 +813,7 @@ create_context (XmppParser *self)
     }
   xmlCtxtUseOptions (self->ctxt, XML_PARSE_NONET);
   self->stopping = FALSE;
+  self->plain_uri = NULL;
   self->ctxt_fed = 0;
   self->rotate_leftover = -1;
   return TRUE;
@@ -1053,7 +1115,6 @@ reset_state (XmppParser *self)
   g_clear_pointer (&self->fragment_result, xmpp_element_unref);
   g_clear_pointer (&self->error_message, g_free);
   self->depth = 0;
-  self->closed = FALSE;
   self->fed = 0;
   self->boundary = 0;
   self->ctxt_origin = 0;
@@ -1072,8 +1133,8 @@ parser_destroy (XmppParser *self)
   reset_state (self);
   g_ptr_array_unref (self->stack);
   g_ptr_array_unref (self->header_ns);
-  g_string_free (self->text, TRUE);
-  g_string_free (self->scratch, TRUE);
+  buffer_clear (&self->text);
+  buffer_clear (&self->scratch);
   g_free (self);
 }
 
@@ -1100,8 +1161,6 @@ xmpp_parser_new (const XmppParserCallbacks *callbacks,
   self->max_depth = XMPP_PARSER_DEFAULT_MAX_DEPTH;
   self->stack = g_ptr_array_new ();
   self->header_ns = g_ptr_array_new_with_free_func (g_free);
-  self->text = g_string_new (NULL);
-  self->scratch = g_string_new (NULL);
   self->rotate_leftover = -1;
   return self;
 }
