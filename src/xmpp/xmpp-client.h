@@ -119,6 +119,14 @@ const char      *xmpp_client_get_mechanism         (XmppClient           *self);
 gboolean         xmpp_client_is_secure             (XmppClient           *self);
 /* After XMPP_ERROR_CERTIFICATE_UNTRUSTED: what was found. */
 XmppCertificateInfo *xmpp_client_get_certificate_info (XmppClient        *self);
+/* After XMPP_ERROR_AUTHENTICATION_FAILED caused by a SASL <failure/>: its
+ * condition (the error message starts with its name, e.g.
+ * "not-authorized: text").  FALSE when the last attempt had none. */
+gboolean         xmpp_client_get_sasl_failure      (XmppClient           *self,
+                                                    XmppSaslErrorCode    *condition);
+/* The TLS connection of the stream (NULL before TLS), e.g. to show the
+ * peer certificate or the TLS version. */
+GTlsConnection  *xmpp_client_get_tls_connection    (XmppClient           *self);
 
 void             xmpp_client_open_async            (XmppClient           *self,
                                                     GCancellable         *cancellable,
@@ -202,7 +210,15 @@ gboolean         xmpp_stanza_get_error             (XmppElement          *stanza
  *  "state-changed"  (XmppClientState)
  *  "disconnected"   (GError *error or NULL for an orderly close): a stream
  *                   error arrives as XMPP_STREAM_ERROR with its condition
- *                   code and the <text/> as message.
+ *                   code and the <text/> as message; the end of the
+ *                   connection as XMPP_ERROR_CONNECTION_CLOSED; XML we
+ *                   refused (we sent the stream error) as
+ *                   XMPP_ERROR_PROTOCOL; an unanswered keep-alive ping as
+ *                   XMPP_ERROR_TIMEOUT.  Emitted only when no open,
+ *                   authenticate or connect operation is in progress:
+ *                   their finish functions report the error instead.
+ *  "nonza-received" (XmppElement *) first-level elements that are neither
+ *                   stanzas nor part of the negotiation (e.g. XEP-0198).
  *  "stanza-received" (XmppElement *) every incoming stanza, before handlers
  *                   (for logging and tests).
  *  "stanza-sent"    (XmppElement *)

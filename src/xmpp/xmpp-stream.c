@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "xmpp-error.h"
 #include "xmpp-stream.h"
 
@@ -575,7 +577,6 @@ xmpp_stream_flush_async (XmppStream          *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, xmpp_stream_flush_async);
-  g_task_set_return_on_cancel (task, TRUE);
 
   if (self->write_failed)
     {
