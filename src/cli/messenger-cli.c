@@ -55,6 +55,7 @@ struct _Cli
   int                  n_args;
   int                  exit_code;
   gboolean             finishing;
+  gboolean             expect_disconnect;   /* the server may close after unregister */
 
   XmppJid             *jid;
   XmppClient          *client;
@@ -66,6 +67,7 @@ struct _Cli
   /* options */
   char                *opt_jid;
   char                *opt_password_file;
+  char                *opt_new_password_file;
   char                *opt_server;
   gboolean             opt_direct_tls;
   char                *opt_pin;
@@ -302,6 +304,8 @@ disconnected_cb (XmppClient   *client,
       g_main_loop_quit (cli->loop);
       return;
     }
+  if (cli->expect_disconnect)
+    return;     /* the pending request's callback decides */
   if (error != NULL)
     fail (cli, _("disconnected"), error);
   else
@@ -450,6 +454,76 @@ cmd_register (Cli *cli)
       return;
     }
   xmpp_register_fetch_form_async (cli->client, cli->cancellable, register_form_cb, cli);
+}
+
+static void
+password_changed_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!xmpp_register_change_password_finish (XMPP_CLIENT (source), result, &error))
+    {
+      fail (cli, _("the server refused the new password"), error);
+      return;
+    }
+  print_record (cli, "password-changed", NULL, "jid", xmpp_jid_get_bare_string (cli->jid), NULL);
+  finish_later (cli);
+}
+
+static void
+cmd_passwd (Cli *cli)
+{
+  const char *env = g_getenv ("MESSENGER_NEW_PASSWORD");
+  g_autofree char *password = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (cli->opt_new_password_file != NULL)
+    {
+      if (!g_file_get_contents (cli->opt_new_password_file, &password, NULL, &error))
+        {
+          g_printerr ("messenger-cli: %s\n", error->message);
+          finish (cli, EXIT_USAGE);
+          return;
+        }
+      g_strchomp (password);
+    }
+  else if (env != NULL)
+    password = g_strdup (env);
+
+  if (password == NULL || *password == '\0')
+    {
+      g_printerr (_("messenger-cli: no new password: set MESSENGER_NEW_PASSWORD or use --new-password-file\n"));
+      finish (cli, EXIT_USAGE);
+      return;
+    }
+  xmpp_register_change_password_async (cli->client, password, cli->cancellable, password_changed_cb, cli);
+}
+
+static void
+unregistered_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!xmpp_register_cancel_finish (XMPP_CLIENT (source), result, &error))
+    {
+      fail (cli, _("the server refused to delete the account"), error);
+      return;
+    }
+  print_record (cli, "unregistered", NULL, "jid", xmpp_jid_get_bare_string (cli->jid), NULL);
+  finish_later (cli);
+}
+
+static void
+cmd_unregister (Cli *cli)
+{
+  cli->expect_disconnect = TRUE;
+  xmpp_register_cancel_async (cli->client, cli->cancellable, unregistered_cb, cli);
 }
 
 static char *
@@ -769,6 +843,8 @@ static const Command commands[] = {
   { "presence", N_("[SHOW] [STATUS]"), N_("Set your presence (available, chat, away, xa, dnd, offline)"), cmd_presence, TRUE, 0, 2 },
   { "listen", "", N_("Print incoming messages, presence and requests, one a line"), cmd_listen, TRUE, 0, 0 },
   { "info", "", N_("Connect and show the session: address, mechanism, encryption"), cmd_info, TRUE, 0, 0 },
+  { "passwd", "", N_("Change the account's password (new one from MESSENGER_NEW_PASSWORD or --new-password-file)"), cmd_passwd, TRUE, 0, 0 },
+  { "unregister", "", N_("Delete the account from its server"), cmd_unregister, TRUE, 0, 0 },
 };
 
 static gboolean
@@ -841,6 +917,10 @@ add_command_options (Cli            *cli,
     { "priority", 0, 0, G_OPTION_ARG_INT, &cli->opt_priority, N_("The priority of this resource"), N_("N") },
     { NULL }
   };
+  const GOptionEntry passwd_entries[] = {
+    { "new-password-file", 0, 0, G_OPTION_ARG_FILENAME, &cli->opt_new_password_file, N_("Read the new password from FILE"), N_("FILE") },
+    { NULL }
+  };
   const GOptionEntry json_entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli->opt_json, N_("Print one JSON object a line"), NULL },
     { NULL }
@@ -854,6 +934,8 @@ add_command_options (Cli            *cli,
     g_option_context_add_main_entries (context, presence_entries, GETTEXT_PACKAGE);
   else if (command->run == cmd_listen)
     g_option_context_add_main_entries (context, listen_entries, GETTEXT_PACKAGE);
+  else if (command->run == cmd_passwd)
+    g_option_context_add_main_entries (context, passwd_entries, GETTEXT_PACKAGE);
   else if (command->run == cmd_roster || command->run == cmd_register || command->run == cmd_info)
     g_option_context_add_main_entries (context, json_entries, GETTEXT_PACKAGE);
 }

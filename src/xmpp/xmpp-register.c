@@ -203,6 +203,30 @@ xmpp_register_change_password_finish (XmppClient    *client,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* XEP-0077 §3.2: a server may close the stream right after removing the
+ * account (ejabberd sends <not-authorized/> "User removed") instead of
+ * answering the iq: that closing is the success. */
+static void
+cancel_cb (GObject      *source,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(XmppElement) reply = NULL;
+  GError *error = NULL;
+
+  reply = xmpp_client_send_iq_finish (XMPP_CLIENT (source), res, &error);
+  if (reply != NULL
+      || error->domain == XMPP_STREAM_ERROR
+      || g_error_matches (error, XMPP_ERROR, XMPP_ERROR_CONNECTION_CLOSED))
+    {
+      g_clear_error (&error);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    g_task_return_error (task, error);
+}
+
 void
 xmpp_register_cancel_async (XmppClient          *client,
                             GCancellable        *cancellable,
@@ -210,12 +234,18 @@ xmpp_register_cancel_async (XmppClient          *client,
                             gpointer             user_data)
 {
   g_autoptr(XmppElement) query = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(XmppElement) iq = NULL;
 
   g_return_if_fail (XMPP_IS_CLIENT (client));
 
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, xmpp_register_cancel_async);
   query = xmpp_element_new (XMPP_NS_REGISTER, "query");
   xmpp_element_add_child_new (query, NULL, "remove");
-  send_query (client, query, xmpp_register_cancel_async, cancellable, callback, user_data);
+  iq = xmpp_stanza_new_iq ("set", server_domain (client), NULL);
+  xmpp_element_add_child (iq, query);
+  xmpp_client_send_iq_async (client, iq, cancellable, cancel_cb, g_steal_pointer (&task));
 }
 
 gboolean

@@ -193,6 +193,19 @@ def test_server(kind):
         tap.ok(rc == 0, f"{tag} the new account can log in", f"status {rc}\n{err}")
         rc, out, err = run_cli(newbie, "register")
         tap.ok(rc == 1 and "exists" in err, f"{tag} registering the same name again is refused", f"status {rc}\n{err}")
+        env_new = {"MESSENGER_NEW_PASSWORD": "fresh-pw-2"}
+        os.environ.update(env_new)
+        rc, out, err = run_cli(newbie, "passwd")
+        del os.environ["MESSENGER_NEW_PASSWORD"]
+        tap.ok(rc == 0, f"{tag} changing the password in-band succeeds", f"status {rc}\n{err}")
+        rc_old, _, _ = run_cli(newbie, "roster")
+        rc_new, _, err = run_cli(newbie, "roster", password="fresh-pw-2")
+        tap.ok(rc_old == 3 and rc_new == 0, f"{tag} the old password no longer works, the new one does",
+               f"old {rc_old}, new {rc_new}\n{err}")
+        rc, out, err = run_cli(newbie, "unregister", password="fresh-pw-2")
+        tap.ok(rc == 0, f"{tag} deleting the account in-band succeeds", f"status {rc}\n{err}")
+        rc, _, err = run_cli(newbie, "roster", password="fresh-pw-2")
+        tap.ok(rc == 3, f"{tag} the deleted account can no longer log in", f"status {rc}\n{err}")
 
 
 def main():

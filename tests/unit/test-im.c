@@ -735,6 +735,19 @@ test_registration (Fixture       *f,
   peer_write (f, reply);
   WAIT_UNTIL (r.done);
   g_assert_true (r.ok);
+
+  /* A server may close the stream instead of answering (XEP-0077 §3.2,
+   * ejabberd does): that is a success too. */
+  memset (&r, 0, sizeof r);
+  n = f->received->len;
+  xmpp_register_cancel_async (f->client, NULL, bool_cb, &r);
+  WAIT_UNTIL (f->received->len == n + 1);
+  peer_write (f, "<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                 "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>User removed</text>"
+                 "</stream:error></stream:stream>");
+  WAIT_UNTIL (r.done);
+  g_assert_no_error (r.error);
+  g_assert_true (r.ok);
 }
 
 int
