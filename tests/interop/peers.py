@@ -409,7 +409,8 @@ class Peer:
     """A real XMPP server on 127.0.0.1, configured for interop tests."""
 
     def __init__(self, server, users=(), dir=None, domain=DOMAIN,
-                 keep_dir=None, start_timeout=None, subreaper=True):
+                 keep_dir=None, start_timeout=None, subreaper=True,
+                 scram_hash=None):
         if server not in SERVERS:
             raise PeerError('unknown server %r (want one of %s)'
                             % (server, ', '.join(SERVERS)))
@@ -422,6 +423,9 @@ class Peer:
         self.keep_dir = (not self._own_dir) if keep_dir is None else keep_dir
         self.start_timeout = start_timeout or START_TIMEOUT[server]
         self.subreaper = subreaper
+        # ejabberd only: 'sha256' or 'sha512' stores (and offers) that SCRAM
+        # hash instead of SHA-1.
+        self.scram_hash = scram_hash
         self.c2s_port = self.direct_tls_port = self.dist_port = None
         self.cert = self.key = self.fingerprint_sha256 = None
         self.cert_tool = None
@@ -846,7 +850,7 @@ listen:
 s2s_access: none
 auth_method: internal
 auth_password_format: scram
-registration_timeout: infinity
+{scram_hash}registration_timeout: infinity
 disable_sasl_mechanisms: ["digest-md5", "X-OAUTH2"]
 acl:
   loopback:
@@ -890,7 +894,9 @@ modules:
         for k, v in {'{domain}': _yaml_str(self.domain),
                      '{pem}': _yaml_str(pem),
                      '{c2s}': str(self.c2s_port),
-                     '{dtls}': str(self.direct_tls_port)}.items():
+                     '{dtls}': str(self.direct_tls_port),
+                     '{scram_hash}': ('auth_scram_hash: %s\n' % self.scram_hash
+                                      if self.scram_hash else '')}.items():
             yml = yml.replace(k, v)
         with open(p['config'], 'w') as f:
             f.write(yml)
