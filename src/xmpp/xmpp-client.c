@@ -85,7 +85,6 @@ typedef struct
   GList     *srv_direct;        /* GSrvTarget */
   GList     *srv_starttls;
   gboolean   srv_answered;
-  gboolean   srv_host_not_found;
 } OpenData;
 
 typedef struct
@@ -1912,7 +1911,7 @@ try_next_target (XmppClient *self)
                                                data->last_error->message));
       else if (data->last_error != NULL)
         negotiation_failed (self, g_error_new (XMPP_ERROR, XMPP_ERROR_CONNECTION_FAILED,
-                                               "Could not connect to %s: %s", domain,
+                                               "The server %s cannot be reached (%s)", domain,
                                                data->last_error->message));
       else
         negotiation_failed (self, g_error_new (XMPP_ERROR, XMPP_ERROR_HOST_NOT_FOUND,
