@@ -1,4 +1,26 @@
-/* xmpp-element.c: the element tree and its serialiser */
+/* xmpp-element.c: the element tree and its serialiser
+ *
+ * The parser builds a tree per stanza and drops it soon after, so the
+ * layout keeps allocations few:
+ *
+ *   element    one block: the struct, then the namespace (unless it is a
+ *              well-known one, see below) and the local name
+ *   attributes one block: an array of XmppAttribute, then their strings
+ *              ("name\0value\0", plus "ns\0" unless the namespace is
+ *              well-known); what does not fit gets allocations of its own
+ *   children   a plain array of references; the first child is kept in
+ *              the element itself, so leaves like <body> need no array
+ *   text node  one block: the struct, then the text; the text moves to a
+ *              buffer of its own only when add_text() appends to it
+ *
+ * Well-known namespaces ("jabber:client", the RFC 6120 ones, common XEPs)
+ * are not copied: the element points at the entry in a fixed table.  The
+ * table never grows, so what a peer sends cannot fill it.
+ *
+ * Reading an element writes to it: get_text() caches the joined text (as
+ * it always did) and next_child() remembers where it stopped.  Threads may
+ * share a tree by reference, but not read it at the same time.
+ */
 #include "config.h"
 
 #include <string.h>
@@ -7,31 +29,341 @@
 
 typedef struct
 {
-  char *ns;     /* NULL for unqualified attributes */
-  char *name;
-  char *value;
+  const char *ns;     /* NULL for unqualified attributes */
+  char       *name;   /* start of the attribute's strings */
+  char       *value;  /* after the name */
 } XmppAttribute;
 
 struct _XmppElement
 {
-  gint       ref_count;
-  char      *ns;        /* NULL for text nodes */
-  char      *name;      /* NULL for text nodes */
-  char      *text;      /* text nodes: the text; elements: cached concatenation */
-  gsize      text_len;  /* text nodes: strlen (text) */
-  gsize      text_size; /* text nodes: bytes allocated for text */
-  GArray    *attrs;     /* XmppAttribute, created on demand */
-  GPtrArray *children;  /* XmppElement, created on demand */
+  gint           ref_count;
+  guint          n_attrs;
+  guint          attrs_size;
+  guint          n_children;
+  guint          children_size;
+  guint          child_hint;     /* index next_child() returned last; checked before use */
+  guint          attr_block_used;
+  gboolean       text_owned;     /* whether text must be freed */
+  const char    *ns;             /* NULL for text nodes; well-known or in this block */
+  const char    *name;           /* NULL for text nodes; in this block */
+  char          *text;           /* text nodes: the text; elements: cached get_text(), or NULL */
+  gsize          text_len;       /* text nodes: strlen (text) */
+  gsize          text_size;      /* text nodes: bytes available at text */
+  XmppAttribute *attrs;          /* at the start of attr_block, or an array of its own */
+  gpointer       attr_block;     /* NULL until the first attribute */
+  XmppElement  **children;       /* &only_child, or an array of its own */
+  XmppElement   *only_child;     /* storage while there is at most one child */
 };
 
-static void
-attribute_clear (gpointer data)
-{
-  XmppAttribute *attr = data;
+/* The attribute block has room for five attributes, enough for
+ * <message from to type id xml:lang>, and their strings if they are of
+ * usual length.  It never grows, so the strings of replaced or removed
+ * attributes that stay in it waste at most its size. */
+#define ATTR_BLOCK_SIZE  256
+#define ATTR_BLOCK_SLOTS 5
+G_STATIC_ASSERT (ATTR_BLOCK_SLOTS * sizeof (XmppAttribute) < ATTR_BLOCK_SIZE);
 
-  g_free (attr->ns);
-  g_free (attr->name);
-  g_free (attr->value);
+/* The first array of its own fills a 64-byte glibc chunk: seven children
+ * cover most stanzas. */
+#define FIRST_CHILDREN_SIZE 7
+
+/* Well-known namespaces */
+
+static const char *const well_known_namespaces[] = {
+  "jabber:client",
+  "jabber:server",
+  "jabber:component:accept",
+  "http://etherx.jabber.org/streams",
+  XMPP_NS_XML,
+  "urn:ietf:params:xml:ns:xmpp-streams",
+  "urn:ietf:params:xml:ns:xmpp-stanzas",
+  "urn:ietf:params:xml:ns:xmpp-tls",
+  "urn:ietf:params:xml:ns:xmpp-sasl",
+  "urn:ietf:params:xml:ns:xmpp-bind",
+  "urn:ietf:params:xml:ns:xmpp-session",
+  "urn:xmpp:features:rosterver",
+  "urn:xmpp:features:pre-approval",
+  "urn:xmpp:sasl-cb:0",
+  "urn:xmpp:sm:3",
+  "urn:xmpp:csi:0",
+  "jabber:iq:roster",
+  "jabber:iq:register",
+  "jabber:iq:private",
+  "jabber:iq:version",
+  "jabber:iq:last",
+  "jabber:x:data",
+  "jabber:x:oob",
+  "jabber:x:conference",
+  "vcard-temp",
+  "vcard-temp:x:update",
+  "http://jabber.org/protocol/caps",
+  "http://jabber.org/protocol/disco#info",
+  "http://jabber.org/protocol/disco#items",
+  "http://jabber.org/protocol/chatstates",
+  "http://jabber.org/protocol/muc",
+  "http://jabber.org/protocol/muc#user",
+  "http://jabber.org/protocol/pubsub",
+  "http://jabber.org/protocol/pubsub#event",
+  "http://jabber.org/protocol/rsm",
+  "urn:xmpp:ping",
+  "urn:xmpp:time",
+  "urn:xmpp:delay",
+  "urn:xmpp:receipts",
+  "urn:xmpp:chat-markers:0",
+  "urn:xmpp:sid:0",
+  "urn:xmpp:hints",
+  "urn:xmpp:carbons:2",
+  "urn:xmpp:forward:0",
+  "urn:xmpp:mam:2",
+  "urn:xmpp:message-correct:0",
+  "urn:xmpp:blocking",
+  "urn:xmpp:http:upload:0",
+};
+
+/* Open addressing over entry index + 1 (0 = empty), at most half full. */
+#define NS_SLOTS 128
+G_STATIC_ASSERT (G_N_ELEMENTS (well_known_namespaces) <= NS_SLOTS / 2);
+
+static guint8 ns_slots[NS_SLOTS];
+static guint8 ns_lengths[G_N_ELEMENTS (well_known_namespaces)];
+
+static inline guint
+ns_hash (const char *ns,
+         gsize       len)
+{
+  return (guint) (len * 31 + (guchar) ns[len - 1] * 7 + (guchar) ns[len / 2]) % NS_SLOTS;
+}
+
+static void
+ns_table_init (void)
+{
+  static gsize initialized = 0;
+
+  if (!g_once_init_enter (&initialized))
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (well_known_namespaces); i++)
+    {
+      gsize len = strlen (well_known_namespaces[i]);
+      guint slot = ns_hash (well_known_namespaces[i], len);
+
+      g_assert (len > 0 && len <= G_MAXUINT8);
+      ns_lengths[i] = (guint8) len;
+      while (ns_slots[slot] != 0)
+        slot = (slot + 1) % NS_SLOTS;
+      ns_slots[slot] = (guint8) (i + 1);
+    }
+  g_once_init_leave (&initialized, 1);
+}
+
+/* The table's copy of @ns (of length @len), or NULL. */
+static const char *
+ns_lookup (const char *ns,
+           gsize       len)
+{
+  guint slot;
+
+  if (len == 0)
+    return "";
+  if (len > G_MAXUINT8)
+    return NULL;
+
+  ns_table_init ();
+  for (slot = ns_hash (ns, len); ns_slots[slot] != 0; slot = (slot + 1) % NS_SLOTS)
+    {
+      guint i = ns_slots[slot] - 1;
+
+      if (ns_lengths[i] == len && memcmp (well_known_namespaces[i], ns, len) == 0)
+        return well_known_namespaces[i];
+    }
+  return NULL;
+}
+
+/* Storage */
+
+static inline gboolean
+str_equal (const char *a,
+           const char *b)
+{
+  return a == b || strcmp (a, b) == 0;
+}
+
+static inline gboolean
+ns_equal (const char *a,
+          const char *b)
+{
+  return a == b || (a != NULL && b != NULL && strcmp (a, b) == 0);
+}
+
+/* Array growth: 5, 11, 23… and 1, 7, 15, 31… */
+static guint
+grow_size (guint size,
+           guint first)
+{
+  if (size < first)
+    return first;
+  if (size > G_MAXUINT / 2 - 1)
+    g_error ("XmppElement: too many attributes or children");
+  return 2 * size + 1;
+}
+
+/* Strings in the attribute block are freed with it. */
+static inline gboolean
+in_attr_block (XmppElement *self,
+               const char  *p)
+{
+  return self->attr_block != NULL
+    && (guintptr) p - (guintptr) self->attr_block < ATTR_BLOCK_SIZE;
+}
+
+static void
+attribute_release (XmppElement   *self,
+                   XmppAttribute *attr)
+{
+  if (!in_attr_block (self, attr->name))
+    g_free (attr->name);
+}
+
+/* Points @attr at new copies of @name, @value and, unless it is
+ * well-known, @ns: in the attribute block while it has room. */
+static void
+attribute_init (XmppElement   *self,
+                XmppAttribute *attr,
+                const char    *ns,
+                const char    *name,
+                const char    *value)
+{
+  const char *well_known = NULL;
+  gsize ns_size = 0, name_size, value_size, size;
+  char *p;
+
+  if (ns != NULL)
+    {
+      gsize ns_len = strlen (ns);
+
+      well_known = ns_lookup (ns, ns_len);
+      if (well_known == NULL)
+        ns_size = ns_len + 1;
+    }
+  name_size = strlen (name) + 1;
+  value_size = strlen (value) + 1;
+  size = name_size + value_size + ns_size;
+
+  if (ATTR_BLOCK_SIZE - self->attr_block_used >= size)
+    {
+      p = (char *) self->attr_block + self->attr_block_used;
+      self->attr_block_used += size;
+    }
+  else
+    {
+      p = g_malloc (size);
+    }
+  attr->name = memcpy (p, name, name_size);
+  attr->value = memcpy (p + name_size, value, value_size);
+  attr->ns = ns_size > 0 ? memcpy (p + name_size + value_size, ns, ns_size) : well_known;
+}
+
+/* Appends without looking for a duplicate: the caller knows there is none. */
+static void
+append_attribute (XmppElement *self,
+                  const char  *ns,
+                  const char  *name,
+                  const char  *value)
+{
+  if (self->attr_block == NULL)
+    {
+      self->attr_block = g_malloc (ATTR_BLOCK_SIZE);
+      self->attr_block_used = ATTR_BLOCK_SLOTS * sizeof (XmppAttribute);
+      self->attrs = self->attr_block;
+      self->attrs_size = ATTR_BLOCK_SLOTS;
+    }
+  else if (self->n_attrs == self->attrs_size)
+    {
+      guint size = grow_size (self->attrs_size, ATTR_BLOCK_SLOTS);
+
+      if (self->attrs == self->attr_block)
+        {
+          /* The array moves out; its place in the block stays unused. */
+          self->attrs = g_new (XmppAttribute, size);
+          memcpy (self->attrs, self->attr_block, self->n_attrs * sizeof (XmppAttribute));
+        }
+      else
+        {
+          self->attrs = g_renew (XmppAttribute, self->attrs, size);
+        }
+      self->attrs_size = size;
+    }
+  attribute_init (self, &self->attrs[self->n_attrs++], ns, name, value);
+}
+
+/* The parser caps attributes at a few hundred per element, so a linear
+ * search is fine; comparing the first byte before calling strcmp() keeps
+ * it cheap. */
+static XmppAttribute *
+find_attribute (XmppElement *self,
+                const char  *ns,
+                const char  *name,
+                guint       *index)
+{
+  for (guint i = 0; i < self->n_attrs; i++)
+    {
+      XmppAttribute *attr = &self->attrs[i];
+
+      if (attr->name[0] == name[0] && strcmp (attr->name, name) == 0 && ns_equal (attr->ns, ns))
+        {
+          if (index != NULL)
+            *index = i;
+          return attr;
+        }
+    }
+  return NULL;
+}
+
+/* Takes @child's reference. */
+static void
+append_child (XmppElement *self,
+              XmppElement *child)
+{
+  if (self->n_children == self->children_size)
+    {
+      guint size = grow_size (self->children_size, FIRST_CHILDREN_SIZE);
+
+      if (self->children == &self->only_child)
+        {
+          self->children = g_new (XmppElement *, size);
+          self->children[0] = self->only_child;
+        }
+      else
+        {
+          self->children = g_renew (XmppElement *, self->children, size);
+        }
+      self->children_size = size;
+    }
+  self->children[self->n_children++] = child;
+}
+
+static void
+invalidate_text (XmppElement *self)
+{
+  if (self->text_owned)
+    g_free (self->text);
+  self->text = NULL;
+  self->text_owned = FALSE;
+}
+
+/* Elements and text nodes */
+
+/* A zeroed element with room for @extra bytes after it. */
+static XmppElement *
+element_alloc (gsize extra)
+{
+  XmppElement *self = g_malloc (sizeof (XmppElement) + extra);
+
+  memset (self, 0, sizeof (XmppElement));
+  self->ref_count = 1;
+  self->children = &self->only_child;
+  self->children_size = 1;
+  return self;
 }
 
 XmppElement *
@@ -39,14 +371,40 @@ xmpp_element_new (const char *ns,
                   const char *name)
 {
   XmppElement *self;
+  const char *well_known;
+  gsize ns_len, name_len, extra;
+  char *p;
 
   g_return_val_if_fail (name != NULL && *name != '\0', NULL);
 
-  self = g_new0 (XmppElement, 1);
-  self->ref_count = 1;
-  self->ns = g_strdup (ns != NULL ? ns : "");
-  self->name = g_strdup (name);
+  if (ns == NULL)
+    ns = "";
+  ns_len = strlen (ns);
+  name_len = strlen (name);
+  well_known = ns_lookup (ns, ns_len);
+
+  extra = name_len + 1 + (well_known == NULL ? ns_len + 1 : 0);
+  self = element_alloc (extra);
+  p = (char *) (self + 1);
+  memcpy (p, name, name_len + 1);
+  self->name = p;
+  if (well_known == NULL)
+    {
+      p += name_len + 1;
+      memcpy (p, ns, ns_len + 1);
+      self->ns = p;
+    }
+  else
+    {
+      self->ns = well_known;
+    }
   return self;
+}
+
+static inline char *
+inline_text (XmppElement *self)
+{
+  return (char *) (self + 1);
 }
 
 XmppElement *
@@ -54,14 +412,22 @@ xmpp_element_new_text (const char *text,
                        gssize      len)
 {
   XmppElement *self;
+  const char *nul;
 
   g_return_val_if_fail (text != NULL, NULL);
 
-  self = g_new0 (XmppElement, 1);
-  self->ref_count = 1;
-  self->text = len < 0 ? g_strdup (text) : g_strndup (text, len);
-  self->text_len = strlen (self->text);
-  self->text_size = self->text_len + 1;
+  /* Like g_strndup(): the text ends at the first NUL. */
+  if (len < 0)
+    len = strlen (text);
+  else if ((nul = memchr (text, '\0', len)) != NULL)
+    len = nul - text;
+
+  self = element_alloc (len + 1);
+  self->text = inline_text (self);
+  memcpy (self->text, text, len);
+  self->text[len] = '\0';
+  self->text_len = len;
+  self->text_size = len + 1;
   return self;
 }
 
@@ -79,14 +445,24 @@ xmpp_element_unref (XmppElement *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (!g_atomic_int_dec_and_test (&self->ref_count))
+  /* Whoever holds the only reference is the only one who could change the
+   * count, so the last release (most of them: a parsed stanza is freed
+   * as a whole) needs no atomic decrement. */
+  if (g_atomic_int_get (&self->ref_count) != 1
+      && !g_atomic_int_dec_and_test (&self->ref_count))
     return;
 
-  g_free (self->ns);
-  g_free (self->name);
-  g_free (self->text);
-  g_clear_pointer (&self->attrs, g_array_unref);
-  g_clear_pointer (&self->children, g_ptr_array_unref);
+  if (self->text_owned)
+    g_free (self->text);
+  for (guint i = 0; i < self->n_attrs; i++)
+    attribute_release (self, &self->attrs[i]);
+  if (self->attrs != self->attr_block)
+    g_free (self->attrs);
+  g_free (self->attr_block);
+  for (guint i = 0; i < self->n_children; i++)
+    xmpp_element_unref (self->children[i]);
+  if (self->children != &self->only_child)
+    g_free (self->children);
   g_free (self);
 }
 
@@ -101,18 +477,10 @@ xmpp_element_copy (XmppElement *self)
     return xmpp_element_new_text (self->text, -1);
 
   copy = xmpp_element_new (self->ns, self->name);
-  if (self->attrs != NULL)
-    for (guint i = 0; i < self->attrs->len; i++)
-      {
-        XmppAttribute *attr = &g_array_index (self->attrs, XmppAttribute, i);
-        xmpp_element_set_attribute_ns (copy, attr->ns, attr->name, attr->value);
-      }
-  if (self->children != NULL)
-    for (guint i = 0; i < self->children->len; i++)
-      {
-        g_autoptr(XmppElement) child = xmpp_element_copy (g_ptr_array_index (self->children, i));
-        xmpp_element_add_child (copy, child);
-      }
+  for (guint i = 0; i < self->n_attrs; i++)
+    append_attribute (copy, self->attrs[i].ns, self->attrs[i].name, self->attrs[i].value);
+  for (guint i = 0; i < self->n_children; i++)
+    append_child (copy, xmpp_element_copy (self->children[i]));
   return copy;
 }
 
@@ -137,6 +505,20 @@ xmpp_element_get_namespace (XmppElement *self)
   return self->ns;
 }
 
+static inline gboolean
+element_is (XmppElement *self,
+            const char  *ns,
+            const char  *name)
+{
+  if (self->name == NULL)
+    return FALSE;
+  if (name != NULL && strcmp (self->name, name) != 0)
+    return FALSE;
+  if (ns != NULL && !str_equal (self->ns, ns))
+    return FALSE;
+  return TRUE;
+}
+
 gboolean
 xmpp_element_is (XmppElement *self,
                  const char  *ns,
@@ -144,37 +526,10 @@ xmpp_element_is (XmppElement *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  if (self->name == NULL)
-    return FALSE;
-  if (name != NULL && strcmp (self->name, name) != 0)
-    return FALSE;
-  if (ns != NULL && strcmp (self->ns, ns) != 0)
-    return FALSE;
-  return TRUE;
+  return element_is (self, ns, name);
 }
 
-static XmppAttribute *
-find_attribute (XmppElement *self,
-                const char  *ns,
-                const char  *name,
-                guint       *index)
-{
-  if (self->attrs == NULL)
-    return NULL;
-
-  for (guint i = 0; i < self->attrs->len; i++)
-    {
-      XmppAttribute *attr = &g_array_index (self->attrs, XmppAttribute, i);
-
-      if (strcmp (attr->name, name) == 0 && g_strcmp0 (attr->ns, ns) == 0)
-        {
-          if (index != NULL)
-            *index = i;
-          return attr;
-        }
-    }
-  return NULL;
-}
+/* Attributes */
 
 void
 xmpp_element_set_attribute_ns (XmppElement *self,
@@ -192,28 +547,29 @@ xmpp_element_set_attribute_ns (XmppElement *self,
     ns = NULL;
 
   attr = find_attribute (self, ns, name, &index);
-  if (value == NULL)
+  if (attr == NULL)
     {
-      if (attr != NULL)
-        g_array_remove_index (self->attrs, index);
-      return;
-    }
-  if (attr != NULL)
-    {
-      char *copy = g_strdup (value);
-      g_free (attr->value);
-      attr->value = copy;
+      if (value != NULL)
+        append_attribute (self, ns, name, value);
       return;
     }
 
-  if (self->attrs == NULL)
+  if (value == NULL)
     {
-      self->attrs = g_array_sized_new (FALSE, FALSE, sizeof (XmppAttribute), 4);
-      g_array_set_clear_func (self->attrs, attribute_clear);
+      attribute_release (self, attr);
+      memmove (attr, attr + 1, (self->n_attrs - index - 1) * sizeof (XmppAttribute));
+      self->n_attrs--;
+      return;
     }
-  g_array_append_vals (self->attrs,
-                       &(XmppAttribute) { g_strdup (ns), g_strdup (name), g_strdup (value) },
-                       1);
+
+  /* New strings for the new value; @value may point into the old ones,
+   * so they are released last. */
+  {
+    XmppAttribute old = *attr;
+
+    attribute_init (self, attr, old.ns, old.name, value);
+    attribute_release (self, &old);
+  }
 }
 
 void
@@ -251,7 +607,7 @@ guint
 xmpp_element_get_n_attributes (XmppElement *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->attrs != NULL ? self->attrs->len : 0;
+  return self->n_attrs;
 }
 
 void
@@ -263,10 +619,10 @@ xmpp_element_get_attribute_at (XmppElement *self,
 {
   XmppAttribute *attr;
 
-  g_return_if_fail (self != NULL && self->attrs != NULL);
-  g_return_if_fail (index < self->attrs->len);
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (index < self->n_attrs);
 
-  attr = &g_array_index (self->attrs, XmppAttribute, index);
+  attr = &self->attrs[index];
   if (ns != NULL)
     *ns = attr->ns;
   if (name != NULL)
@@ -288,11 +644,7 @@ xmpp_element_set_lang (XmppElement *self,
   xmpp_element_set_attribute_ns (self, XMPP_NS_XML, "lang", lang);
 }
 
-static void
-invalidate_text (XmppElement *self)
-{
-  g_clear_pointer (&self->text, g_free);
-}
+/* Children */
 
 XmppElement *
 xmpp_element_add_child (XmppElement *self,
@@ -302,9 +654,7 @@ xmpp_element_add_child (XmppElement *self,
   g_return_val_if_fail (child != NULL, NULL);
   g_return_val_if_fail (child != self, NULL);
 
-  if (self->children == NULL)
-    self->children = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_element_unref);
-  g_ptr_array_add (self->children, xmpp_element_ref (child));
+  append_child (self, xmpp_element_ref (child));
   if (child->name == NULL)
     invalidate_text (self);
   return child;
@@ -315,12 +665,14 @@ xmpp_element_add_child_new (XmppElement *self,
                             const char  *ns,
                             const char  *name)
 {
-  g_autoptr(XmppElement) child = NULL;
+  XmppElement *child;
 
   g_return_val_if_fail (self != NULL && self->name != NULL, NULL);
 
   child = xmpp_element_new (ns != NULL ? ns : self->ns, name);
-  return xmpp_element_add_child (self, child);
+  if (child != NULL)
+    append_child (self, child);
+  return child;
 }
 
 XmppElement *
@@ -353,17 +705,29 @@ xmpp_element_add_text (XmppElement *self,
 
   invalidate_text (self);
 
-  /* Merge with a preceding text node: the parser may deliver one text
-   * node in several pieces. */
-  last = (self->children != NULL && self->children->len > 0)
-    ? g_ptr_array_index (self->children, self->children->len - 1) : NULL;
+  /* Merge with a preceding text node that no one else holds: the parser
+   * may deliver one text node in several pieces. */
+  last = self->n_children > 0 ? self->children[self->n_children - 1] : NULL;
   if (last != NULL && last->name == NULL && last->ref_count == 1)
     {
       /* Grow geometrically: appending many pieces stays linear. */
       if (last->text_len + len + 1 > last->text_size)
         {
-          last->text_size = MAX (last->text_len + len + 1, 2 * last->text_size);
-          last->text = g_realloc (last->text, last->text_size);
+          gsize size = MAX (last->text_len + len + 1, 2 * last->text_size);
+
+          if (last->text_owned)
+            {
+              last->text = g_realloc (last->text, size);
+            }
+          else
+            {
+              char *moved = g_malloc (size);
+
+              memcpy (moved, last->text, last->text_len + 1);
+              last->text = moved;
+              last->text_owned = TRUE;
+            }
+          last->text_size = size;
         }
       memcpy (last->text + last->text_len, text, len);
       last->text_len += len;
@@ -371,27 +735,40 @@ xmpp_element_add_text (XmppElement *self,
       return;
     }
 
-  {
-    g_autoptr(XmppElement) node = xmpp_element_new_text (text, len);
-    xmpp_element_add_child (self, node);
-  }
+  append_child (self, xmpp_element_new_text (text, len));
+}
+
+/* Drops the reference at @index, keeping the order of the others. */
+static void
+remove_child_at (XmppElement *self,
+                 guint        index)
+{
+  XmppElement *child = self->children[index];
+
+  memmove (&self->children[index], &self->children[index + 1],
+           (self->n_children - index - 1) * sizeof (XmppElement *));
+  self->n_children--;
+  xmpp_element_unref (child);
 }
 
 gboolean
 xmpp_element_remove_child (XmppElement *self,
                            XmppElement *child)
 {
-  gboolean removed;
-
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (child != NULL, FALSE);
 
-  if (self->children == NULL)
-    return FALSE;
-  if (child->name == NULL)
-    invalidate_text (self);
-  removed = g_ptr_array_remove (self->children, child);
-  return removed;
+  /* @child is looked at only once found: a caller may ask to remove
+   * what it no longer holds. */
+  for (guint i = 0; i < self->n_children; i++)
+    if (self->children[i] == child)
+      {
+        if (child->name == NULL)
+          invalidate_text (self);
+        remove_child_at (self, i);
+        return TRUE;
+      }
+  return FALSE;
 }
 
 void
@@ -399,24 +776,35 @@ xmpp_element_remove_children (XmppElement *self,
                               const char  *ns,
                               const char  *name)
 {
+  guint kept = 0;
+
   g_return_if_fail (self != NULL);
 
-  if (self->children == NULL)
-    return;
-  for (guint i = self->children->len; i > 0; i--)
-    {
-      XmppElement *child = g_ptr_array_index (self->children, i - 1);
+  if (ns == NULL)
+    ns = self->ns;
 
-      if (xmpp_element_is (child, ns != NULL ? ns : self->ns, name))
-        g_ptr_array_remove_index (self->children, i - 1);
+  /* One pass: kept children move to the front, removed ones to the back,
+   * and are released only after the last comparison, since @ns or @name
+   * may belong to one of them. */
+  for (guint i = 0; i < self->n_children; i++)
+    {
+      XmppElement *child = self->children[i];
+
+      if (!element_is (child, ns, name))
+        {
+          self->children[i] = self->children[kept];
+          self->children[kept++] = child;
+        }
     }
+  while (self->n_children > kept)
+    xmpp_element_unref (self->children[--self->n_children]);
 }
 
 guint
 xmpp_element_get_n_nodes (XmppElement *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  return self->children != NULL ? self->children->len : 0;
+  return self->n_children;
 }
 
 XmppElement *
@@ -424,8 +812,8 @@ xmpp_element_get_node (XmppElement *self,
                        guint        index)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (self->children != NULL && index < self->children->len, NULL);
-  return g_ptr_array_index (self->children, index);
+  g_return_val_if_fail (index < self->n_children, NULL);
+  return self->children[index];
 }
 
 XmppElement *
@@ -436,21 +824,31 @@ xmpp_element_next_child (XmppElement *self,
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (self->children == NULL)
-    return NULL;
-
   if (previous != NULL)
     {
-      if (!g_ptr_array_find (self->children, previous, &i))
-        return NULL;
+      /* Where the last call stopped, so that walking all children is
+       * linear; otherwise search (children may be shared, so they know
+       * neither their parent nor their index). */
+      i = self->child_hint;
+      if (i >= self->n_children || self->children[i] != previous)
+        {
+          for (i = 0; i < self->n_children && self->children[i] != previous; i++)
+            ;
+          if (i == self->n_children)
+            return NULL;
+        }
       i++;
     }
 
-  for (; i < self->children->len; i++)
+  for (; i < self->n_children; i++)
     {
-      XmppElement *child = g_ptr_array_index (self->children, i);
+      XmppElement *child = self->children[i];
+
       if (child->name != NULL)
-        return child;
+        {
+          self->child_hint = i;
+          return child;
+        }
     }
   return NULL;
 }
@@ -462,15 +860,14 @@ xmpp_element_find_child (XmppElement *self,
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (self->children == NULL)
-    return NULL;
   if (ns == NULL)
     ns = self->ns;
 
-  for (guint i = 0; i < self->children->len; i++)
+  for (guint i = 0; i < self->n_children; i++)
     {
-      XmppElement *child = g_ptr_array_index (self->children, i);
-      if (xmpp_element_is (child, ns, name))
+      XmppElement *child = self->children[i];
+
+      if (element_is (child, ns, name))
         return child;
     }
   return NULL;
@@ -479,23 +876,50 @@ xmpp_element_find_child (XmppElement *self,
 const char *
 xmpp_element_get_text (XmppElement *self)
 {
-  GString *text;
+  XmppElement *first = NULL;
+  gsize len = 0;
+  guint n_text = 0;
+  char *p;
 
   g_return_val_if_fail (self != NULL, NULL);
 
   if (self->text != NULL)
     return self->text;
-  if (self->children == NULL)
+
+  for (guint i = 0; i < self->n_children; i++)
+    {
+      XmppElement *child = self->children[i];
+
+      if (child->name == NULL)
+        {
+          if (first == NULL)
+            first = child;
+          len += child->text_len;
+          n_text++;
+        }
+    }
+  if (n_text == 0)
     return "";
 
-  text = g_string_new (NULL);
-  for (guint i = 0; i < self->children->len; i++)
+  /* A text node changes only through add_text() on a parent holding its
+   * only reference, and that parent drops its cache: a single one can
+   * lend its text. */
+  if (n_text == 1)
     {
-      XmppElement *child = g_ptr_array_index (self->children, i);
-      if (child->name == NULL)
-        g_string_append (text, child->text);
+      self->text = first->text;
+      self->text_owned = FALSE;
+      return self->text;
     }
-  self->text = g_string_free (text, FALSE);
+
+  self->text = p = g_malloc (len + 1);
+  self->text_owned = TRUE;
+  for (guint i = 0; i < self->n_children; i++)
+    {
+      XmppElement *child = self->children[i];
+
+      if (child->name == NULL)
+        p = g_stpcpy (p, child->text);
+    }
   return self->text;
 }
 
@@ -508,6 +932,8 @@ xmpp_element_find_child_text (XmppElement *self,
 
   return child != NULL ? xmpp_element_get_text (child) : NULL;
 }
+
+/* Serialisation */
 
 /* XML 1.0 forbids C0 controls other than TAB, LF and CR even as character
  * references, so they are dropped rather than written. */
@@ -610,50 +1036,49 @@ xmpp_element_serialize (XmppElement *self,
   g_string_append_c (out, '<');
   g_string_append (out, self->name);
 
-  if (parent_ns == NULL || strcmp (parent_ns, self->ns) != 0)
+  if (parent_ns == NULL || !str_equal (parent_ns, self->ns))
     {
       g_string_append (out, " xmlns='");
       xmpp_escape_attribute (out, self->ns, -1);
       g_string_append_c (out, '\'');
     }
 
-  if (self->attrs != NULL)
-    for (guint i = 0; i < self->attrs->len; i++)
-      {
-        XmppAttribute *attr = &g_array_index (self->attrs, XmppAttribute, i);
+  for (guint i = 0; i < self->n_attrs; i++)
+    {
+      XmppAttribute *attr = &self->attrs[i];
 
-        g_string_append_c (out, ' ');
-        if (attr->ns == NULL)
-          {
-            g_string_append (out, attr->name);
-          }
-        else if (strcmp (attr->ns, XMPP_NS_XML) == 0)
-          {
-            g_string_append (out, "xml:");
-            g_string_append (out, attr->name);
-          }
-        else
-          {
-            /* A namespaced attribute gets a prefix declared right here. */
-            g_string_append_printf (out, "xmlns:a%u='", prefix_counter);
-            xmpp_escape_attribute (out, attr->ns, -1);
-            g_string_append_printf (out, "' a%u:%s", prefix_counter, attr->name);
-            prefix_counter++;
-          }
-        g_string_append (out, "='");
-        xmpp_escape_attribute (out, attr->value, -1);
-        g_string_append_c (out, '\'');
-      }
+      g_string_append_c (out, ' ');
+      if (attr->ns == NULL)
+        {
+          g_string_append (out, attr->name);
+        }
+      else if (str_equal (attr->ns, XMPP_NS_XML))
+        {
+          g_string_append (out, "xml:");
+          g_string_append (out, attr->name);
+        }
+      else
+        {
+          /* A namespaced attribute gets a prefix declared right here. */
+          g_string_append_printf (out, "xmlns:a%u='", prefix_counter);
+          xmpp_escape_attribute (out, attr->ns, -1);
+          g_string_append_printf (out, "' a%u:%s", prefix_counter, attr->name);
+          prefix_counter++;
+        }
+      g_string_append (out, "='");
+      xmpp_escape_attribute (out, attr->value, -1);
+      g_string_append_c (out, '\'');
+    }
 
-  if (self->children == NULL || self->children->len == 0)
+  if (self->n_children == 0)
     {
       g_string_append (out, "/>");
       return;
     }
 
   g_string_append_c (out, '>');
-  for (guint i = 0; i < self->children->len; i++)
-    xmpp_element_serialize (g_ptr_array_index (self->children, i), out, self->ns);
+  for (guint i = 0; i < self->n_children; i++)
+    xmpp_element_serialize (self->children[i], out, self->ns);
   g_string_append (out, "</");
   g_string_append (out, self->name);
   g_string_append_c (out, '>');
