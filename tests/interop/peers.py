@@ -335,6 +335,19 @@ def _tail(path, n=30):
         return ''
 
 
+def _drop_yaml_modules(yml, names):
+    """Remove `  mod_x: ...` entries (and their indented options) from the
+    modules section of a generated ejabberd.yml."""
+    out, skipping = [], False
+    for line in yml.split('\n'):
+        if skipping and line.startswith('    '):
+            continue
+        skipping = any(line.startswith('  %s:' % n) for n in names)
+        if not skipping:
+            out.append(line)
+    return '\n'.join(out)
+
+
 # -------------------------------------------------- raw in-band registration
 
 def ibr_register(host, port, domain, user, password, cafile=None,
@@ -410,7 +423,7 @@ class Peer:
 
     def __init__(self, server, users=(), dir=None, domain=DOMAIN,
                  keep_dir=None, start_timeout=None, subreaper=True,
-                 scram_hash=None):
+                 scram_hash=None, without_modules=()):
         if server not in SERVERS:
             raise PeerError('unknown server %r (want one of %s)'
                             % (server, ', '.join(SERVERS)))
@@ -426,6 +439,10 @@ class Peer:
         # ejabberd only: 'sha256' or 'sha512' stores (and offers) that SCRAM
         # hash instead of SHA-1.
         self.scram_hash = scram_hash
+        # Modules left out of the generated configuration, e.g. ('mam',)
+        # for Prosody or ('mod_mam',) for ejabberd (benchmarks without the
+        # message archive).
+        self.without_modules = tuple(without_modules)
         self.c2s_port = self.direct_tls_port = self.dist_port = None
         self.cert = self.key = self.fingerprint_sha256 = None
         self.cert_tool = None
@@ -527,6 +544,35 @@ class Peer:
             if r.returncode != 0:
                 raise PeerError('ejabberdctl register %s failed: %s'
                                 % (user, r.stdout.strip()))
+
+    def restart(self):
+        """Stop the server process and start it again with the same ports,
+        configuration and data (accounts survive): a fresh process, e.g. to
+        measure memory without what earlier work left behind."""
+        with self._lock:
+            if self._stopped or not self.pid:
+                raise PeerError('%s is not running' % self.server)
+            t0 = time.monotonic()
+            self._snapshot = set(descendants(self.pid))
+            self._snapshot.update(group_pids(self.pid))
+            self._snapshot.add(self.pid)
+            if self.server == 'prosody':
+                self._stop_prosody()
+            else:
+                self._stop_ejabberd()
+            self._kill_leftovers()
+            if self.server == 'prosody':
+                self._spawn([PROSODY, '--config', self.config, '-F'],
+                            pdeathsig=True)
+            else:
+                self._spawn(self._ejabberdctl_cmd('foreground'),
+                            pdeathsig=False)
+            self._write_state()
+        try:
+            self._wait_ready(t0)
+        except BaseException:
+            self.stop()
+            raise
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -780,6 +826,8 @@ VirtualHost "{domain}"
             cfg = cfg.replace(k, v)
         if not os.environ.get('PEERS_DEBUG_LOG'):
             cfg = cfg.replace('debug = %s; ' % subst['{debuglog}'], '')
+        for m in self.without_modules:
+            cfg = cfg.replace(' "%s";' % m, '')
         with open(self.config, 'w') as f:
             f.write(cfg)
         self._chown()
@@ -898,6 +946,8 @@ modules:
                      '{scram_hash}': ('auth_scram_hash: %s\n' % self.scram_hash
                                       if self.scram_hash else '')}.items():
             yml = yml.replace(k, v)
+        if self.without_modules:
+            yml = _drop_yaml_modules(yml, self.without_modules)
         with open(p['config'], 'w') as f:
             f.write(yml)
         cookie = secrets.token_hex(16)
