@@ -1,6 +1,7 @@
 /* messenger-secret.c: account passwords in the Secret Service */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <libsecret/secret.h>
 
 #include "messenger-secret.h"
@@ -71,7 +72,7 @@ messenger_secret_store_async (const char          *jid,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, messenger_secret_store_async);
   /* Translators: the label of the password in the keyring; %s is an XMPP address. */
-  label = g_strdup_printf ("Messenger password for %s", jid);
+  label = g_strdup_printf (_("Messenger password for %s"), jid);
   secret_password_store (password_schema (), SECRET_COLLECTION_DEFAULT, label, password,
                          cancellable, store_cb, g_steal_pointer (&task),
                          "jid", jid, NULL);

@@ -247,6 +247,23 @@ datum_to_string (gnutls_datum_t *datum)
 }
 
 XmppCertificateInfo *
+xmpp_certificate_info_copy (const XmppCertificateInfo *info)
+{
+  XmppCertificateInfo *copy;
+
+  g_return_val_if_fail (info != NULL, NULL);
+
+  copy = g_new0 (XmppCertificateInfo, 1);
+  copy->fingerprint_sha256 = g_strdup (info->fingerprint_sha256);
+  copy->subject = g_strdup (info->subject);
+  copy->issuer = g_strdup (info->issuer);
+  copy->not_before = info->not_before ? g_date_time_ref (info->not_before) : NULL;
+  copy->not_after = info->not_after ? g_date_time_ref (info->not_after) : NULL;
+  copy->errors = info->errors;
+  return copy;
+}
+
+XmppCertificateInfo *
 xmpp_certificate_info_new (GTlsCertificate      *certificate,
                            GTlsCertificateFlags  errors)
 {

@@ -60,6 +60,7 @@ typedef struct
 } XmppCertificateInfo;
 
 void                 xmpp_certificate_info_free (XmppCertificateInfo *info);
+XmppCertificateInfo *xmpp_certificate_info_copy (const XmppCertificateInfo *info);
 XmppCertificateInfo *xmpp_certificate_info_new  (GTlsCertificate      *certificate,
                                                  GTlsCertificateFlags  errors);
 /* Normalise "ab:cd…", "ABCD…", "ab cd …" to "AB:CD:…"; NULL when invalid. */

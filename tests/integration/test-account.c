@@ -1,0 +1,268 @@
+/* test-account.c: MessengerAccount against the bundled server.
+ *
+ * Starts messenger-server (from MESSENGER_BUILD_ROOT) on a free loopback
+ * port with two accounts, then checks what a person sees of an account:
+ * an untrusted certificate reported with its fingerprint and trusted on
+ * request, a wrong password, going online with the roster fetched, a
+ * message arriving, automatic reconnection after the server restarts, and
+ * going offline on purpose. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "messenger-account.h"
+
+typedef struct
+{
+  char        *dir;
+  GSubprocess *server;
+  guint16      port;
+  char        *fingerprint;
+} Server;
+
+static Server srv;
+
+#define WAIT_UNTIL(cond) \
+  G_STMT_START { \
+    gint64 _deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC; \
+    while (!(cond)) \
+      { \
+        g_assert_cmpint (g_get_monotonic_time (), <, _deadline); \
+        g_main_context_iteration (NULL, TRUE); \
+      } \
+  } G_STMT_END
+
+static char *
+server_binary (void)
+{
+  return g_build_filename (g_getenv ("MESSENGER_BUILD_ROOT"), "src", "server", "messenger-server", NULL);
+}
+
+static void
+add_user (const char *jid,
+          const char *password)
+{
+  g_autofree char *binary = server_binary ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *input = g_strdup_printf ("%s\n", password);
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+                           &error, binary, "user", "add", jid, "--data-dir", srv.dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, input, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0);
+}
+
+static void
+server_start (guint16 port)
+{
+  g_autofree char *binary = server_binary ();
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  const char *p;
+
+  srv.server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
+                                 "--domain", "localhost", "--data-dir", srv.dir,
+                                 "--c2s-port", port_arg, "--direct-tls-port", "0", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (srv.server));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  /* "messenger-server: listening on 127.0.0.1:PORT (STARTTLS) …; certificate SHA-256 AB:…" */
+  p = strstr (line, "127.0.0.1:");
+  g_assert_nonnull (p);
+  srv.port = (guint16) g_ascii_strtoull (p + strlen ("127.0.0.1:"), NULL, 10);
+  p = strstr (line, "SHA-256 ");
+  g_assert_nonnull (p);
+  g_free (srv.fingerprint);
+  srv.fingerprint = g_strndup (p + strlen ("SHA-256 "), 95);
+}
+
+static void
+server_stop (void)
+{
+  g_subprocess_send_signal (srv.server, SIGTERM);
+  g_subprocess_wait (srv.server, NULL, NULL);
+  g_clear_object (&srv.server);
+}
+
+static MessengerAccount *
+new_account (const char *jid,
+             const char *password,
+             gboolean    pin)
+{
+  MessengerAccount *account = messenger_account_new (jid);
+
+  messenger_account_set_server (account, "127.0.0.1", srv.port);
+  messenger_account_set_password (account, password);
+  messenger_account_set_reconnect_delay (account, 100);
+  if (pin)
+    messenger_account_set_pinned_fingerprint (account, srv.fingerprint);
+  return account;
+}
+
+static void
+count_cb (gpointer  instance,
+          gpointer  arg1,
+          gpointer  arg2,
+          gpointer  arg3,
+          guint    *counter)
+{
+  (*counter)++;
+}
+
+static void
+test_untrusted_certificate (void)
+{
+  g_autoptr(MessengerAccount) account = new_account ("alice@localhost", "alice-pw", FALSE);
+  guint rosters = 0;
+  XmppCertificateInfo *info;
+
+  g_signal_connect (account, "roster-received", G_CALLBACK (count_cb), &rosters);
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_CERTIFICATE);
+  g_assert_nonnull (messenger_account_get_error_message (account));
+  info = messenger_account_get_certificate_info (account);
+  g_assert_nonnull (info);
+  g_assert_cmpstr (info->fingerprint_sha256, ==, srv.fingerprint);
+  g_assert_nonnull (info->not_after);
+
+  /* The person trusts it: pinned for this account, and online. */
+  messenger_account_trust_certificate (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE);
+  g_assert_cmpstr (messenger_account_get_pinned_fingerprint (account), ==, srv.fingerprint);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_NONE);
+  g_assert_cmpuint (rosters, ==, 1);
+  g_assert_nonnull (messenger_account_get_client (account));
+
+  messenger_account_disconnect (account);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_OFFLINE);
+  g_assert_null (messenger_account_get_client (account));
+}
+
+static void
+test_wrong_password (void)
+{
+  g_autoptr(MessengerAccount) account = new_account ("alice@localhost", "not-her-password", TRUE);
+
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_AUTHENTICATION);
+  g_assert_cmpstr (messenger_account_get_error_message (account), ==, "The password is not correct.");
+
+  /* No reconnect loop after an error the person must fix. */
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE), g_usleep (10000);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_ERROR);
+
+  /* With the right password it signs in. */
+  messenger_account_set_password (account, "alice-pw");
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE);
+  messenger_account_disconnect (account);
+}
+
+typedef struct
+{
+  char *body;
+  char *thread;
+  char *from;
+} Received;
+
+static void
+message_cb (MessengerAccount *account,
+            XmppMessage      *message,
+            Received         *r)
+{
+  g_free (r->body);
+  g_free (r->thread);
+  g_free (r->from);
+  r->body = g_strdup (message->body);
+  r->thread = g_strdup (message->thread);
+  r->from = g_strdup (xmpp_jid_get_bare_string (message->from));
+}
+
+static void
+test_message_and_reconnect (void)
+{
+  g_autoptr(MessengerAccount) alice = new_account ("alice@localhost", "alice-pw", TRUE);
+  g_autoptr(MessengerAccount) bob = new_account ("bob@localhost", "bob-pw", TRUE);
+  g_autoptr(XmppJid) alice_jid = xmpp_jid_new ("alice@localhost", NULL);
+  g_autoptr(XmppMessage) message = NULL;
+  Received r = { 0 };
+  guint rosters = 0;
+
+  g_signal_connect (alice, "message", G_CALLBACK (message_cb), &r);
+  g_signal_connect (alice, "roster-received", G_CALLBACK (count_cb), &rosters);
+  messenger_account_connect (alice);
+  messenger_account_connect (bob);
+  WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
+
+  message = xmpp_message_new (XMPP_MESSAGE_CHAT, alice_jid, "Hello from Bob");
+  message->thread = g_strdup ("t-1");
+  g_assert_true (messenger_account_send_message (bob, message));
+  WAIT_UNTIL (r.body != NULL);
+  g_assert_cmpstr (r.body, ==, "Hello from Bob");
+  g_assert_cmpstr (r.thread, ==, "t-1");
+  g_assert_cmpstr (r.from, ==, "bob@localhost");
+
+  /* The server goes away: the account keeps trying, and says why. */
+  server_stop ();
+  WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_CONNECTING
+              && messenger_account_get_error_kind (alice) == MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
+  g_assert_nonnull (messenger_account_get_error_message (alice));
+  g_assert_false (messenger_account_send_message (bob, message));
+
+  /* It comes back on the same port: both reconnect by themselves and the
+   * roster is fetched again for the new session. */
+  server_start (srv.port);
+  WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
+  g_assert_cmpuint (rosters, ==, 2);
+  g_assert_cmpint (messenger_account_get_error_kind (alice), ==, MESSENGER_ACCOUNT_ERROR_NONE);
+
+  g_clear_pointer (&r.body, g_free);
+  g_assert_true (messenger_account_send_message (bob, message));
+  WAIT_UNTIL (r.body != NULL);
+
+  messenger_account_disconnect (alice);
+  messenger_account_disconnect (bob);
+  g_free (r.body);
+  g_free (r.thread);
+  g_free (r.from);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_setenv ("LC_ALL", "C", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  srv.dir = g_dir_make_tmp ("messenger-account-XXXXXX", &error);
+  g_assert_no_error (error);
+  add_user ("alice@localhost", "alice-pw");
+  add_user ("bob@localhost", "bob-pw");
+  server_start (0);
+
+  g_test_add_func ("/account/untrusted-certificate", test_untrusted_certificate);
+  g_test_add_func ("/account/wrong-password", test_wrong_password);
+  g_test_add_func ("/account/message-and-reconnect", test_message_and_reconnect);
+
+  status = g_test_run ();
+
+  if (srv.server != NULL)
+    server_stop ();
+  return status;
+}
