@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -46,8 +47,9 @@ log_writer (GLogLevelFlags   level,
   const char *message = NULL;
   const char *domain = NULL;
   const char *label;
-  g_autoptr(GDateTime) now = NULL;
-  g_autofree char *stamp = NULL;
+  struct timespec now;
+  struct tm local;
+  char stamp[48] = "";
 
   for (gsize i = 0; i < n_fields; i++)
     {
@@ -70,11 +72,12 @@ log_writer (GLogLevelFlags   level,
   if ((level & G_LOG_LEVEL_DEBUG) && !verbose_logging)
     return G_LOG_WRITER_HANDLED;
 
-  now = g_date_time_new_now_local ();
-  stamp = g_date_time_format (now, "%H:%M:%S.%f");
-  if (stamp != NULL && strlen (stamp) > 12)
-    stamp[12] = '\0';   /* milliseconds */
-  fprintf (stderr, "%s %s[%s]%s%s: %s\n", stamp != NULL ? stamp : "", "messenger-server", label,
+  /* Cheap: GDateTime would look the time zone up for every line. */
+  clock_gettime (CLOCK_REALTIME, &now);
+  if (localtime_r (&now.tv_sec, &local) != NULL)
+    snprintf (stamp, sizeof stamp, "%02d:%02d:%02d.%03d", local.tm_hour, local.tm_min,
+              local.tm_sec, (int) (now.tv_nsec / 1000000));
+  fprintf (stderr, "%s %s[%s]%s%s: %s\n", stamp, "messenger-server", label,
            domain != NULL && strcmp (domain, "messenger-server") != 0 ? " " : "",
            domain != NULL && strcmp (domain, "messenger-server") != 0 ? domain : "",
            message != NULL ? message : "");
@@ -501,6 +504,8 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   signal (SIGPIPE, SIG_IGN);
+  /* One write(2) per log line. */
+  setvbuf (stderr, NULL, _IOLBF, 0);
   g_log_set_writer_func (log_writer, NULL, NULL);
 
   if (argc > 1 && strcmp (argv[1], "user") == 0)

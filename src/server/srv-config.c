@@ -4,6 +4,8 @@
  *
  *   domain, data-dir, listen (list), c2s-port, direct-tls-port,
  *   allow-registration, cert, key, verbose
+ *   archive                  keep every account's messages (XEP-0313;
+ *                            true): false stores none and offers no MAM
  *   max-stanza-size          bytes after authentication (256 KiB)
  *   max-preauth-stanza-size  bytes before authentication (16 KiB)
  *   preauth-rate-burst, preauth-rate
@@ -39,6 +41,7 @@ srv_config_new (void)
 
   self->c2s_port = 5222;
   self->direct_tls_port = SRV_PORT_UNSET;
+  self->archive = TRUE;
   self->max_stanza_size = 256 * 1024;
   self->max_preauth_stanza_size = 16 * 1024;
   self->preauth_rate_burst = 64 * 1024;
@@ -224,6 +227,17 @@ srv_config_load_file (SrvConfig   *self,
           return FALSE;
         }
       self->allow_registration = b;
+    }
+  if (g_key_file_has_key (file, GROUP, "archive", NULL))
+    {
+      gboolean b = g_key_file_get_boolean (file, GROUP, "archive", &local_error);
+
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      self->archive = b;
     }
   if (g_key_file_has_key (file, GROUP, "verbose", NULL))
     {

@@ -25,6 +25,7 @@ typedef struct
    * srv_config_finish() (then 5223, or AUTO when c2s_port is 0). */
   gint      direct_tls_port;
   gboolean  allow_registration;
+  gboolean  archive;                /* XEP-0313 message archive (on) */
   char     *cert_file;
   char     *key_file;
   gboolean  verbose;

@@ -445,7 +445,9 @@ _srv_connection_new (SrvServer  *server,
   conn->watch.is_connection = TRUE;
 
   _srv_server_add_connection (server, conn);   /* the server's reference */
-  _srv_server_watch (server, fd, 0, &conn->watch, TRUE);
+  /* Both a client's stream header and a ClientHello come in first. */
+  conn->interest = EPOLLIN;
+  _srv_server_watch (server, fd, EPOLLIN, &conn->watch, TRUE);
 
   conn->parser = xmpp_parser_new (&parser_callbacks, conn);
   xmpp_parser_set_limits (conn->parser, server->config->max_preauth_stanza_size, 0);
@@ -489,12 +491,6 @@ _srv_connection_unref (SrvConnection *conn)
   g_free (conn->lang);
   g_free (conn->address);
   g_free (conn);
-}
-
-SrvSession *
-_srv_connection_get_session (SrvConnection *conn)
-{
-  return conn->session;
 }
 
 /* Tear everything down now; the server drops its reference. */
@@ -767,6 +763,12 @@ read_input (SrvConnection *conn)
             }
           return;
         }
+
+      /* A short read most likely emptied the socket: skip the recv that
+       * would only say EAGAIN.  Epoll is level-triggered, so anything
+       * left still wakes us; only GnuTLS's own buffer must be drained. */
+      if (n < sizeof read_buffer && (conn->tls == NULL || gnutls_record_check_pending (conn->tls) == 0))
+        return;
     }
 }
 
@@ -795,7 +797,7 @@ continue_handshake (SrvConnection *conn)
   conn->stage = STAGE_PRE_AUTH;
   conn->header_sent = FALSE;
   conn->reading = TRUE;
-  conn->cb_end_point = TRUE;
+  conn->cb_end_point = srv_tls_context_get_end_point_binding (conn->server->tls) != NULL;
   /* tls-exporter is only safe with TLS 1.3 (RFC 9266 §3). */
   conn->cb_exporter = gnutls_protocol_get_version (conn->tls) == GNUTLS_TLS1_3;
   g_debug ("%s: TLS established (%s)", conn->address,
@@ -1516,8 +1518,8 @@ sasl_succeeded (SrvConnection *conn,
       return;
     }
 
-  g_info ("%s: %s authenticated (%s)", conn->address, xmpp_jid_to_string (bare),
-          xmpp_sasl_server_get_mechanism (conn->sasl));
+  g_debug ("%s: %s authenticated (%s)", conn->address, xmpp_jid_to_string (bare),
+           xmpp_sasl_server_get_mechanism (conn->sasl));
   g_clear_pointer (&conn->sasl, xmpp_sasl_server_free);
   write_sasl_data (conn, "success", additional);
 
@@ -1603,8 +1605,12 @@ handle_auth (SrvConnection *conn,
       return;
     }
   xmpp_sasl_server_set_domain (conn->sasl, conn->server->domain);
-  if (g_str_has_suffix (mechanism, "-PLUS") || conn->cb_exporter || conn->cb_end_point)
+  /* Binding data only matters to -PLUS; plain SCRAM only needs to know
+   * whether -PLUS was offered (to refuse a 'y' flag). */
+  if (g_str_has_suffix (mechanism, "-PLUS"))
     {
+      GBytes *end_point = srv_tls_context_get_end_point_binding (conn->server->tls);
+
       if (conn->cb_exporter)
         {
           g_autoptr(GBytes) data = channel_binding (conn, GNUTLS_CB_TLS_EXPORTER);
@@ -1612,17 +1618,12 @@ handle_auth (SrvConnection *conn,
           if (data != NULL)
             xmpp_sasl_server_set_channel_binding (conn->sasl, XMPP_CHANNEL_BINDING_TLS_EXPORTER, data);
         }
-      if (conn->cb_end_point)
-        {
-          g_autoptr(GBytes) data = channel_binding (conn, GNUTLS_CB_TLS_SERVER_END_POINT);
-
-          if (data != NULL)
-            xmpp_sasl_server_set_channel_binding (conn->sasl,
-                                                  XMPP_CHANNEL_BINDING_TLS_SERVER_END_POINT, data);
-        }
-      xmpp_sasl_server_set_advertised_plus (conn->sasl, (conn->cb_exporter || conn->cb_end_point) &&
-                                                        !conn->cb_type_mismatch);
+      if (conn->cb_end_point && end_point != NULL)
+        xmpp_sasl_server_set_channel_binding (conn->sasl, XMPP_CHANNEL_BINDING_TLS_SERVER_END_POINT,
+                                              end_point);
     }
+  xmpp_sasl_server_set_advertised_plus (conn->sasl, (conn->cb_exporter || conn->cb_end_point) &&
+                                                    !conn->cb_type_mismatch);
 
   sasl_step (conn, input);
 }
@@ -1827,7 +1828,7 @@ handle_bind (SrvConnection *conn,
   session->bound = TRUE;
   conn->stage = STAGE_BOUND;
   _srv_server_bind_session (conn->server, session);
-  g_info ("%s: bound %s", conn->address, xmpp_jid_to_string (session->jid));
+  g_info ("%s: %s logged in", conn->address, xmpp_jid_to_string (session->jid));
 
   result = _srv_make_iq_result (iq);
   bind_result = xmpp_element_add_child_new (result, SRV_NS_BIND, "bind");

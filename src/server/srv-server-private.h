@@ -133,6 +133,7 @@ struct _SrvServer
   GHashTable       *auth_throttle; /* address → SrvThrottle* */
 
   guint             released_parsers; /* since the last malloc_trim() */
+  guint             accepted;      /* connections since the last tick */
   GPtrArray        *dirty;         /* connections with output to write */
   guint             flush_id;
   guint             tick_id;
@@ -243,7 +244,6 @@ SrvConnection *_srv_connection_new             (SrvServer          *server,
                                                 gboolean            direct_tls);
 SrvConnection *_srv_connection_ref             (SrvConnection      *conn);
 void          _srv_connection_unref            (SrvConnection      *conn);
-SrvSession   *_srv_connection_get_session      (SrvConnection      *conn);
 void          _srv_connection_write_element    (SrvConnection      *conn,
                                                 XmppElement        *element);
 void          _srv_connection_write_raw        (SrvConnection      *conn,

@@ -225,6 +225,7 @@ listener_cb (gpointer data,
           continue;
         }
 
+      self->accepted++;
       setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
       if (address.ss_family == AF_INET)
@@ -576,11 +577,13 @@ tick_cb (gpointer user_data)
   /* Idle connections just gave back their parsers (srv-connection.c):
    * glibc keeps freed pages in the middle of the heap resident unless
    * asked, and idle sessions are what memory is measured by. */
-  if (self->released_parsers >= 16)
+  if (self->released_parsers >= 16 && self->accepted == 0)
     {
+      /* Not while logins pour in: the pages would be faulted back. */
       malloc_trim (0);
       self->released_parsers = 0;
     }
+  self->accepted = 0;
 #endif
 
   for (guint i = 0; i < self->listeners->len; i++)

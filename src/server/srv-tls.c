@@ -159,34 +159,50 @@ struct _SrvTlsContext
   gnutls_certificate_credentials_t credentials;
   gnutls_priority_t                priority;
   char                            *fingerprint;
+  GBytes                          *end_point_binding;
 };
 
-static char *
-fingerprint_of (const char  *cert_path,
-                GError     **error)
+/* The SHA-256 fingerprint for the ready line, and the RFC 5929 §4.1
+ * tls-server-end-point data: the certificate hashed with the hash of its
+ * signature algorithm, SHA-256 instead of MD5 or SHA-1. */
+static gboolean
+describe_certificate (SrvTlsContext  *self,
+                      const char     *cert_path,
+                      GError        **error)
 {
   g_autofree char *pem = NULL;
   gsize len;
   g_auto(gnutls_x509_crt_t) crt = NULL;
   gnutls_datum_t datum;
-  guint8 digest[32];
+  guint8 digest[64];
   size_t digest_len = sizeof digest;
+  gnutls_digest_algorithm_t hash;
+  int sign;
   GString *out;
 
   if (!g_file_get_contents (cert_path, &pem, &len, error))
-    return NULL;
+    return FALSE;
   datum.data = (unsigned char *) pem;
   datum.size = (unsigned int) len;
   if (gnutls_failed (gnutls_x509_crt_init (&crt), "certificate", error) ||
       gnutls_failed (gnutls_x509_crt_import (crt, &datum, GNUTLS_X509_FMT_PEM), "certificate", error) ||
       gnutls_failed (gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA256, digest, &digest_len),
                      "fingerprint", error))
-    return NULL;
+    return FALSE;
 
   out = g_string_sized_new (digest_len * 3);
   for (gsize i = 0; i < digest_len; i++)
     g_string_append_printf (out, i == 0 ? "%02X" : ":%02X", digest[i]);
-  return g_string_free (out, FALSE);
+  self->fingerprint = g_string_free (out, FALSE);
+
+  sign = gnutls_x509_crt_get_signature_algorithm (crt);
+  hash = sign >= 0 ? gnutls_sign_get_hash_algorithm ((gnutls_sign_algorithm_t) sign) : GNUTLS_DIG_UNKNOWN;
+  if (hash == GNUTLS_DIG_UNKNOWN || hash == GNUTLS_DIG_MD5 || hash == GNUTLS_DIG_SHA1)
+    hash = GNUTLS_DIG_SHA256;
+  digest_len = sizeof digest;
+  if (gnutls_x509_crt_get_fingerprint (crt, hash, digest, &digest_len) >= 0)
+    self->end_point_binding = g_bytes_new (digest, digest_len);
+  return TRUE;
 }
 
 SrvTlsContext *
@@ -234,8 +250,7 @@ srv_tls_context_new (const char  *data_dir,
   if (gnutls_failed (ret, "priorities", error))
     return NULL;
 
-  self->fingerprint = fingerprint_of (cert_path, error);
-  if (self->fingerprint == NULL)
+  if (!describe_certificate (self, cert_path, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -250,7 +265,15 @@ srv_tls_context_free (SrvTlsContext *self)
   if (self->priority != NULL)
     gnutls_priority_deinit (self->priority);
   g_free (self->fingerprint);
+  g_clear_pointer (&self->end_point_binding, g_bytes_unref);
   g_free (self);
+}
+
+GBytes *
+srv_tls_context_get_end_point_binding (SrvTlsContext *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->end_point_binding;
 }
 
 const char *

@@ -27,6 +27,9 @@ SrvTlsContext *srv_tls_context_new         (const char     *data_dir,
 void           srv_tls_context_free        (SrvTlsContext  *self);
 /* "AB:CD:…", the SHA-256 of the DER certificate. */
 const char    *srv_tls_context_get_fingerprint (SrvTlsContext *self);
+/* RFC 5929 tls-server-end-point data of our certificate (the same for
+ * every connection, so computed once). */
+GBytes        *srv_tls_context_get_end_point_binding (SrvTlsContext *self);
 /* A new server session on @fd (non-blocking), ready to handshake. */
 gnutls_session_t srv_tls_context_new_session (SrvTlsContext *self,
                                               int            fd,

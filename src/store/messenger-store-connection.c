@@ -8,10 +8,18 @@
 
 #include "messenger-store-private.h"
 
-/* Per connection page cache, in KiB (SQLite's negative cache_size).  The
- * writer keeps more of the indexes it updates in memory. */
-#define WRITER_CACHE_KIB 32768
+/* Per connection page cache ceilings, in KiB (SQLite's negative
+ * cache_size).  The writer's is large so an archive catch-up finds the
+ * index pages it updates in memory (at 300,000 messages: 89 → 65 µs of CPU
+ * a message, a third less I/O than with 32 MiB); it only grows that far in a
+ * burst, and the writer gives it back when idle (messenger-store.c). */
+#define WRITER_CACHE_KIB 131072
 #define READER_CACHE_KIB 8192
+
+/* Checkpoint the WAL after this many pages rather than SQLite's 1,000: a
+ * batch of archive pages writes thousands, so every commit checkpointed, and
+ * pages changed by consecutive transactions were copied each time. */
+#define WRITER_AUTOCHECKPOINT_PAGES 8000
 
 void
 _messenger_store_set_error (GError     **error,
@@ -102,6 +110,7 @@ _messenger_store_connection_open (const char  *path,
    * on disk it was most of the I/O of an insert.  query_only makes "one
    * writer" a property of the code, not a promise. */
   pragmas = g_strdup_printf ("%s"
+                             "PRAGMA wal_autocheckpoint=%d;"
                              "PRAGMA synchronous=NORMAL;"
                              "PRAGMA foreign_keys=ON;"
                              "PRAGMA secure_delete=ON;"
@@ -110,6 +119,7 @@ _messenger_store_connection_open (const char  *path,
                              "PRAGMA cache_size=-%d;"
                              "PRAGMA query_only=%d;",
                              read_only ? "" : "PRAGMA journal_mode=WAL;",
+                             read_only ? 0 : WRITER_AUTOCHECKPOINT_PAGES,
                              read_only ? READER_CACHE_KIB : WRITER_CACHE_KIB,
                              read_only ? 1 : 0);
   if (!_messenger_store_connection_exec (conn, pragmas, error))

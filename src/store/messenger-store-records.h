@@ -101,6 +101,7 @@ typedef struct
   char   *peer;
   gint64  last_time;
   guint   unread;
+  guint   message_count;
 } MessengerStoreConversation;
 
 typedef struct
@@ -111,6 +112,7 @@ typedef struct
   gint64  first_time;
   gint64  last_time;
   guint   unread;
+  guint   message_count;
 } MessengerStoreThread;
 
 /* A search result: the message and a snippet of its body in which every

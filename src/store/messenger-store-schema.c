@@ -52,13 +52,16 @@ static const char * const migrations[] = {
    * (time, insertion), so keyset paging is a range over one integer and the
    * search index (keyed by the same id) yields matches newest first.
    * message_id is NULL when it equals origin_id, as it does for most
-   * clients.  The partial indexes hold only the rows their query asks for. */
+   * clients.  The partial indexes hold only the rows their query asks for.
+   * Conversations and threads keep their unread and message counts, which
+   * the writer maintains, so a model learns its length without counting. */
   "CREATE TABLE conversations ("
   "  id         INTEGER PRIMARY KEY,"
   "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
   "  peer       TEXT NOT NULL,"
-  "  last_time  INTEGER NOT NULL DEFAULT 0,"
-  "  unread     INTEGER NOT NULL DEFAULT 0,"
+  "  last_time     INTEGER NOT NULL DEFAULT 0,"
+  "  unread        INTEGER NOT NULL DEFAULT 0,"
+  "  message_count INTEGER NOT NULL DEFAULT 0,"
   "  UNIQUE (account_id, peer)"
   ");"
   "CREATE TABLE threads ("
@@ -70,6 +73,7 @@ static const char * const migrations[] = {
   "  first_time       INTEGER NOT NULL,"
   "  last_time        INTEGER NOT NULL,"
   "  unread           INTEGER NOT NULL DEFAULT 0,"
+  "  message_count    INTEGER NOT NULL DEFAULT 0,"
   "  UNIQUE (conversation_id, thread_id)"
   ");"
   "CREATE INDEX threads_by_activity ON threads (conversation_id, last_time);"
@@ -106,19 +110,22 @@ static const char * const migrations[] = {
 
   /* 3: full-text search over bodies, with the tokenizer of
    * messenger-store-tokenizer.c.  External content (the text stays in
-   * messages), kept in step by triggers, and backfilled from the messages
-   * stored before this version.  Prefix indexes for 3- and 4-character
-   * prefixes (of words: n-gram tokens are shorter) let a search for the
-   * beginning of a common word read one list newest first instead of
-   * merging the lists of every word it begins. */
+   * messages), backfilled from the messages stored before this version.
+   * Prefix indexes for 3- and 4-character prefixes (of words: n-gram tokens
+   * are shorter) let a search for the beginning of a common word read one
+   * list, newest first, instead of merging the lists of every word it
+   * begins.
+   *
+   * The writer indexes new messages itself (messenger-store-write.c), not
+   * by an AFTER INSERT trigger: a trigger makes every insert a statement
+   * with a statement journal, and in SQLite ≤ 3.43 opening one makes FTS5
+   * flush its pending terms, so each message became a segment of its own
+   * (a third of the time of an insert).  Deletes and body changes are rare
+   * and cascade from other tables, so triggers keep those in step. */
   "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
   "  body, content = 'messages', content_rowid = 'id',"
   "  tokenize = 'messenger', prefix = '3 4', columnsize = 0"
   ");"
-  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
-  "  WHEN new.body IS NOT NULL BEGIN"
-  "  INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);"
-  "END;"
   "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
   "  WHEN old.body IS NOT NULL BEGIN"
   "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);"

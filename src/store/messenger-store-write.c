@@ -540,22 +540,29 @@ static const char SQL_CONVERSATION_FIND[] =
 static const char SQL_CONVERSATION_CREATE[] =
   "INSERT INTO conversations (account_id, peer) VALUES (?1, ?2)";
 static const char SQL_CONVERSATION_TOUCH[] =
-  "UPDATE conversations SET last_time = max (last_time, ?2), unread = unread + ?3 WHERE id = ?1";
+  "UPDATE conversations SET last_time = max (last_time, ?2), unread = unread + ?3,"
+  " message_count = message_count + 1 WHERE id = ?1";
 static const char SQL_THREAD_FIND[] =
   "SELECT id FROM threads WHERE conversation_id = ?1 AND thread_id = ?2";
-static const char SQL_THREAD_UPSERT[] =
+/* No RETURNING (nor ON CONFLICT … RETURNING): it makes the statement one
+ * with a statement journal, which flushes the search index's pending terms
+ * (see messenger-store-schema.c, version 3). */
+static const char SQL_THREAD_CREATE[] =
   "INSERT INTO threads (conversation_id, thread_id, parent_thread_id, subject,"
-  " first_time, last_time, unread)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)"
-  " ON CONFLICT (conversation_id, thread_id) DO UPDATE SET"
-  "  parent_thread_id = coalesce (parent_thread_id, excluded.parent_thread_id),"
-  "  subject = CASE WHEN excluded.subject IS NOT NULL"
-  "                  AND (subject IS NULL OR excluded.last_time >= last_time)"
-  "             THEN excluded.subject ELSE subject END,"
-  "  first_time = min (first_time, excluded.first_time),"
-  "  last_time = max (last_time, excluded.last_time),"
-  "  unread = unread + excluded.unread"
-  " RETURNING id";
+  " first_time, last_time, unread, message_count)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 1)";
+static const char SQL_THREAD_TOUCH[] =
+  "UPDATE threads SET"
+  "  parent_thread_id = coalesce (parent_thread_id, ?2),"
+  "  subject = CASE WHEN ?3 IS NOT NULL AND (subject IS NULL OR ?4 >= last_time)"
+  "             THEN ?3 ELSE subject END,"
+  "  first_time = min (first_time, ?4),"
+  "  last_time = max (last_time, ?4),"
+  "  unread = unread + ?5,"
+  "  message_count = message_count + 1"
+  " WHERE id = ?1";
+static const char SQL_INDEX_BODY[] =
+  "INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)";
 static const char SQL_FIND_BY_STANZA_ID[] =
   "SELECT id FROM messages WHERE conversation_id = ?1 AND stanza_id_by = ?2 AND stanza_id = ?3";
 static const char SQL_FIND_BY_ORIGIN_ID[] =
@@ -789,6 +796,50 @@ merge_duplicate (MessengerStore              *self,
   return TRUE;
 }
 
+/* Creates or updates the message's thread; returns its row id, or -1. */
+static gint64
+store_thread (MessengerStore              *self,
+              gint64                       conversation,
+              const MessengerStoreMessage *message,
+              gint64                       time,
+              gboolean                     unread,
+              GError                     **error)
+{
+  gint64 thread = find_by (self, SQL_THREAD_FIND, conversation, message->thread_id, NULL, error);
+  g_autoptr(StoreStatement) stmt = NULL;
+
+  if (thread < 0)
+    return -1;
+
+  if (thread == 0)
+    {
+      stmt = _messenger_store_connection_prepare (self->writer, SQL_THREAD_CREATE, error);
+      if (stmt == NULL)
+        return -1;
+      sqlite3_bind_int64 (stmt, 1, conversation);
+      _messenger_store_bind_text (stmt, 2, message->thread_id);
+      _messenger_store_bind_text (stmt, 3, message->parent_thread_id);
+      _messenger_store_bind_text (stmt, 4, message->subject);
+      sqlite3_bind_int64 (stmt, 5, time);
+      sqlite3_bind_int (stmt, 6, unread ? 1 : 0);
+      if (!step_done (stmt, self, error))
+        return -1;
+      return sqlite3_last_insert_rowid (self->writer->db);
+    }
+
+  stmt = _messenger_store_connection_prepare (self->writer, SQL_THREAD_TOUCH, error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, thread);
+  _messenger_store_bind_text (stmt, 2, message->parent_thread_id);
+  _messenger_store_bind_text (stmt, 3, message->subject);
+  sqlite3_bind_int64 (stmt, 4, time);
+  sqlite3_bind_int (stmt, 5, unread ? 1 : 0);
+  if (!step_done (stmt, self, error))
+    return -1;
+  return thread;
+}
+
 static gboolean
 message_is_valid (const MessengerStoreMessage  *message,
                   GError                      **error)
@@ -858,15 +909,7 @@ insert_one (MessengerStore              *self,
 
   if (message->thread_id != NULL)
     {
-      PREPARE (stmt, SQL_THREAD_UPSERT);
-
-      sqlite3_bind_int64 (stmt, 1, conversation);
-      _messenger_store_bind_text (stmt, 2, message->thread_id);
-      _messenger_store_bind_text (stmt, 3, message->parent_thread_id);
-      _messenger_store_bind_text (stmt, 4, message->subject);
-      sqlite3_bind_int64 (stmt, 5, time);
-      sqlite3_bind_int (stmt, 6, unread ? 1 : 0);
-      thread = step_id (self, stmt, error);
+      thread = store_thread (self, conversation, message, time, unread, error);
       if (thread <= 0)
         return FALSE;
     }
@@ -895,6 +938,16 @@ insert_one (MessengerStore              *self,
     if (!step_done (stmt, self, error))
       return FALSE;
   }
+
+  if (message->body != NULL)
+    {
+      PREPARE (stmt, SQL_INDEX_BODY);
+
+      sqlite3_bind_int64 (stmt, 1, id);
+      _messenger_store_bind_text (stmt, 2, message->body);
+      if (!step_done (stmt, self, error))
+        return FALSE;
+    }
 
   {
     PREPARE (stmt, SQL_CONVERSATION_TOUCH);

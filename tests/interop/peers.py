@@ -20,6 +20,10 @@ As a module:
     with Peer('prosody', users=[('alice', 'pw')]) as p:
         p.c2s_port, p.direct_tls_port, p.cert, p.fingerprint_sha256, ...
 
+`Peer(..., without_modules=('mam',))` leaves modules out of the generated
+configuration ('mod_mam' for ejabberd); `p.restart()` restarts the server
+process on the same ports, configuration and data (bench/run-server-bench).
+
 The JSON line: {"server", "domain": "localhost", "host": "127.0.0.1",
 "c2s_port" (STARTTLS required), "direct_tls_port" (XEP-0368), "cert" (PEM of
 the fresh self-signed certificate for localhost), "fingerprint_sha256"

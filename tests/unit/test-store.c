@@ -523,11 +523,11 @@ insert_version_data (StoreConnection *conn,
       break;
 
     case 2:
-      sql = g_strdup_printf ("INSERT INTO conversations (id, account_id, peer, last_time, unread) VALUES"
-                             " (1, 1, '" BOB "', %" G_GINT64_FORMAT ", 1);"
+      sql = g_strdup_printf ("INSERT INTO conversations (id, account_id, peer, last_time, unread,"
+                             " message_count) VALUES (1, 1, '" BOB "', %" G_GINT64_FORMAT ", 1, 2);"
                              "INSERT INTO threads (id, conversation_id, thread_id, parent_thread_id, subject,"
-                             " first_time, last_time, unread) VALUES"
-                             " (1, 1, 'th-1', NULL, 'Plans', %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", 1);"
+                             " first_time, last_time, unread, message_count) VALUES"
+                             " (1, 1, 'th-1', NULL, 'Plans', %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", 1, 2);"
                              "INSERT INTO messages (id, conversation_id, thread, direction, type, state, unread,"
                              " time, delay_time, received_time, body, subject, stanza_id, stanza_id_by,"
                              " origin_id, message_id) VALUES"
@@ -544,15 +544,18 @@ insert_version_data (StoreConnection *conn,
       break;
 
     case 3:
-      /* Written while the search triggers existed. */
+      /* Written, and indexed, by version 3's writer. */
       sql = g_strdup_printf ("INSERT INTO messages (id, conversation_id, thread, direction, type, state,"
                              " unread, time, delay_time, received_time, body, subject, stanza_id,"
                              " stanza_id_by, origin_id, message_id) VALUES"
                              " (%" G_GINT64_FORMAT ", 1, NULL, 0, 0, 3, 0, %" G_GINT64_FORMAT ", NULL,"
-                             "  %" G_GINT64_FORMAT ", 'Indexed by the trigger', NULL, NULL, NULL,"
+                             "  %" G_GINT64_FORMAT ", 'Indexed by the writer', NULL, NULL, NULL,"
                              "  'origin-3', NULL);"
-                             "UPDATE conversations SET last_time = %" G_GINT64_FORMAT " WHERE id = 1;",
-                             T3 << 10, T3, T3, T3);
+                             "INSERT INTO messages_fts (rowid, body) VALUES (%" G_GINT64_FORMAT ","
+                             "  'Indexed by the writer');"
+                             "UPDATE conversations SET last_time = %" G_GINT64_FORMAT ","
+                             "  message_count = 3 WHERE id = 1;",
+                             T3 << 10, T3, T3, T3 << 10, T3);
       exec_or_die (conn, sql);
       break;
 
@@ -653,9 +656,12 @@ check_migrated_data (MessengerStore *store,
     g_assert_cmpstr (in->message_id, ==, "legacy-2");
     g_assert_true (in->unread);
 
+    g_assert_cmpuint (messenger_store_count_messages (store, 1, BOB, NULL, &error), ==, messages->len);
+    g_assert_cmpuint (messenger_store_count_messages (store, 1, BOB, "th-1", &error), ==, 2);
     g_assert_cmpuint (threads->len, ==, 1);
     thread = g_ptr_array_index (threads, 0);
     g_assert_cmpstr (thread->thread_id, ==, "th-1");
+    g_assert_cmpuint (thread->message_count, ==, 2);
     g_assert_cmpstr (thread->subject, ==, "Plans");
     g_assert_cmpuint (thread->unread, ==, 1);
 
@@ -665,7 +671,7 @@ check_migrated_data (MessengerStore *store,
     g_assert_cmpuint (search_count (store, "cafe"), ==, 1);
     g_assert_cmpuint (search_count (store, "北京"), ==, 1);
     g_assert_cmpuint (search_count (store, "京"), ==, 1);
-    g_assert_cmpuint (search_count (store, "trigger"), ==, from_version >= 3 ? 1 : 0);
+    g_assert_cmpuint (search_count (store, "writer"), ==, from_version >= 3 ? 1 : 0);
   }
 
   /* The de-duplication keys of old rows still work. */
@@ -1698,6 +1704,7 @@ test_store_threads (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (threads->len, ==, 3);
   g_assert_cmpstr (thread_at (threads, 0)->thread_id, ==, "lunch");
+  g_assert_cmpuint (thread_at (threads, 0)->message_count, ==, 3);
   g_assert_cmpstr (thread_at (threads, 0)->subject, ==, "Dinner instead?");
   g_assert_cmpint (thread_at (threads, 0)->first_time, ==, T0);
   g_assert_cmpint (thread_at (threads, 0)->last_time, ==, T0 + 30 * SECOND);
@@ -1723,6 +1730,7 @@ test_store_threads (Fixture       *fixture,
   g_assert_cmpuint (conversations->len, ==, 2);
   g_assert_cmpstr (((MessengerStoreConversation *) g_ptr_array_index (conversations, 0))->peer, ==, BOB);
   g_assert_cmpuint (((MessengerStoreConversation *) g_ptr_array_index (conversations, 0))->unread, ==, 6);
+  g_assert_cmpuint (((MessengerStoreConversation *) g_ptr_array_index (conversations, 0))->message_count, ==, 7);
   g_assert_cmpstr (((MessengerStoreConversation *) g_ptr_array_index (conversations, 1))->peer, ==, CAROL);
   g_clear_pointer (&conversations, g_ptr_array_unref);
 
