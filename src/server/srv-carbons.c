@@ -192,8 +192,8 @@ send_copies (SrvServer   *server,
              XmppJid     *skip,
              gint         skip_best)
 {
-  /* A snapshot: nothing may end a session while we deliver, but a list
-   * with references costs little and keeps this obviously safe. */
+  /* A snapshot with references (as srv-presence.c takes): the live list
+   * must not change while we walk it. */
   GPtrArray *live = srv_server_get_sessions (server, user);
   g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) srv_session_unref);
 
@@ -248,8 +248,10 @@ message_hook_cb (SrvServer   *server,
     return;
 
   from = from_text != NULL ? xmpp_jid_new (from_text, NULL) : NULL;
+  if (from == NULL)
+    return;
   to = to_text != NULL ? xmpp_jid_new (to_text, NULL) : xmpp_jid_get_bare (from);
-  if (from == NULL || to == NULL)
+  if (to == NULL)
     return;
   /* Between resources of one account every resource sees the original
    * or can ask for it: no copies (XEP-0280 does not cover it). */

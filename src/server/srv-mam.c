@@ -118,6 +118,22 @@ peer_of (XmppElement *message,
   return xmpp_jid_get_bare (jid);
 }
 
+/* RFC 6121 §8.5.3.2.1: a normal message to a resource that is gone is
+ * dropped by the router; the account never had it, so it keeps no copy. */
+static gboolean
+is_dropped (SrvServer   *server,
+            XmppElement *message)
+{
+  const char *to = xmpp_element_get_attribute (message, "to");
+  g_autoptr(XmppJid) jid = NULL;
+
+  if (to == NULL || strchr (to, '/') == NULL ||
+      g_strcmp0 (xmpp_element_get_attribute (message, "type"), "chat") == 0)
+    return FALSE;
+  jid = xmpp_jid_new (to, NULL);
+  return jid != NULL && xmpp_jid_get_resource (jid) != NULL && srv_server_find_session (server, jid) == NULL;
+}
+
 static void
 archive_hook_cb (SrvServer   *server,
                  const char  *user,
@@ -131,15 +147,21 @@ archive_hook_cb (SrvServer   *server,
   g_autofree char *id = NULL;
   XmppElement *stanza_id;
 
+  if (!archiving || !should_archive (message))
+    {
+      /* Nothing is stored: only the anti-spoofing rule applies. */
+      remove_stanza_ids (message, user);
+      return;
+    }
+
   peer = peer_of (message, outgoing);
   if (peer == NULL)
     return;
   /* To oneself: the outgoing side stored it and marked it already. */
   if (!outgoing && strcmp (xmpp_jid_get_bare_string (peer), user) == 0)
     return;
-
   remove_stanza_ids (message, user);
-  if (!archiving || !should_archive (message))
+  if (!outgoing && is_dropped (server, message))
     return;
 
   id = srv_storage_archive (srv_server_get_storage (server), user, xmpp_jid_get_bare_string (peer),
@@ -163,7 +185,7 @@ outgoing_cleanup_hook_cb (SrvServer   *server,
 {
   g_autoptr(XmppJid) peer = NULL;
 
-  if (!outgoing)
+  if (!outgoing || xmpp_element_find_child (message, SRV_NS_SID, "stanza-id") == NULL)
     return;
   peer = peer_of (message, TRUE);
   if (peer != NULL && strcmp (xmpp_jid_get_bare_string (peer), user) == 0)

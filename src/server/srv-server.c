@@ -1094,6 +1094,8 @@ disco_info_handler (SrvServer   *self,
   xmpp_element_set_attribute (identity, "name", "messenger-server");
 
   features = g_ptr_array_copy (self->features, NULL, NULL);
+  /* The copy borrows the strings: it must not free them. */
+  g_ptr_array_set_free_func (features, NULL);
   g_ptr_array_sort (features, compare_strings);
   for (guint i = 0; i < features->len; i++)
     {

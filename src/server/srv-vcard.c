@@ -20,7 +20,7 @@
 
 #define NS_CLIENT "jabber:client"
 
-/* The account an iq is for (a bare JID string), or NULL for the domain
+/* The account an iq is for (a bare JID), or NULL for the domain
  * or a full JID (not ours to answer). */
 static XmppJid *
 target_account (SrvSession  *session,
@@ -64,6 +64,15 @@ answer (SrvServer   *server,
     srv_server_route (server, result);
 }
 
+static gsize
+serialized_size (XmppElement *element)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  xmpp_element_serialize (element, text, NULL);
+  return text->len;
+}
+
 static gboolean
 vcard_iq_cb (SrvServer   *server,
              SrvSession  *session,
@@ -97,17 +106,12 @@ vcard_iq_cb (SrvServer   *server,
       srv_server_bounce (server, iq, XMPP_STANZA_ERROR_FORBIDDEN, "Only the account itself may set its vCard");
       return TRUE;
     }
-  {
-    g_autoptr(GString) text = g_string_new (NULL);
-
-    xmpp_element_serialize (vcard, text, NULL);
-    if (text->len > SRV_VCARD_MAX_SIZE)
-      {
-        srv_server_bounce (server, iq, XMPP_STANZA_ERROR_POLICY_VIOLATION,
-                           "The vCard is larger than the server keeps (128 KiB)");
-        return TRUE;
-      }
-  }
+  if (serialized_size (vcard) > SRV_VCARD_MAX_SIZE)
+    {
+      srv_server_bounce (server, iq, XMPP_STANZA_ERROR_POLICY_VIOLATION,
+                         "The vCard is larger than the server keeps (128 KiB)");
+      return TRUE;
+    }
   if (!srv_storage_set_vcard (storage, xmpp_jid_get_bare_string (account), vcard))
     {
       g_warning ("%s: cannot store the vCard", xmpp_jid_get_bare_string (account));
