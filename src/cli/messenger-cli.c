@@ -227,6 +227,11 @@ fail (Cli          *cli,
 
   if (code == EXIT_TIMEOUT && error->domain == G_IO_ERROR)
     g_printerr (_("messenger-cli: %s: no answer within %d seconds\n"), what, cli->opt_timeout);
+  else if (error->domain == XMPP_STANZA_ERROR
+           && !g_str_has_prefix (error->message, xmpp_stanza_condition_to_string (error->code)))
+    /* Name the condition too: scripts match on it, people read the text. */
+    g_printerr ("messenger-cli: %s: %s (%s)\n", what, error->message,
+                xmpp_stanza_condition_to_string (error->code));
   else
     g_printerr ("messenger-cli: %s: %s\n", what, error->message);
 

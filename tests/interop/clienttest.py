@@ -186,3 +186,63 @@ class Slix:
             self.proc.kill()
             self.proc.wait()
         return self.proc.stderr.read()
+
+
+class OwnServer:
+    """The bundled messenger-server as a peer, with the attributes the
+    interop tests use from peers.Peer (domain, c2s_port, direct_tls_port,
+    fingerprint_sha256, start_seconds)."""
+
+    def __init__(self, users=(), allow_registration=True):
+        self.users = list(users)
+        self.allow_registration = allow_registration
+        self.domain = "localhost"
+        self.binary = os.path.join(BUILD, "src", "server", "messenger-server")
+        self.proc = None
+        self.dir = None
+
+    def __enter__(self):
+        import re
+        import tempfile
+        t0 = time.monotonic()
+        if not os.access(self.binary, os.X_OK):
+            raise RuntimeError(f"{self.binary} is not built")
+        self.dir = tempfile.mkdtemp(prefix="messenger-own-")
+        for user, password in self.users:
+            self.register(user, password)
+        args = [self.binary, "--domain", self.domain, "--data-dir", self.dir,
+                "--c2s-port", "0"]
+        if self.allow_registration:
+            args.append("--allow-registration")
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"127\.0\.0\.1:(\d+) \(STARTTLS\)", line)
+        d = re.search(r"127\.0\.0\.1:(\d+) \(direct TLS\)", line)
+        f = re.search(r"SHA-256 ([0-9A-F:]{95})", line)
+        if not (m and f):
+            self.__exit__(None, None, None)
+            raise RuntimeError(f"messenger-server did not start: {line!r}")
+        self.c2s_port = int(m.group(1))
+        self.direct_tls_port = int(d.group(1)) if d else None
+        self.fingerprint_sha256 = f.group(1)
+        self.start_seconds = time.monotonic() - t0
+        return self
+
+    def register(self, user, password):
+        subprocess.run([self.binary, "user", "add", f"{user}@{self.domain}", "--data-dir", self.dir],
+                       input=password + "\n", text=True, check=True, capture_output=True, timeout=WAIT)
+
+    def __exit__(self, *exc):
+        import shutil
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        if self.dir and not os.environ.get("MESSENGER_TEST_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)

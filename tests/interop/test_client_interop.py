@@ -2,14 +2,16 @@
 """Interop: messenger-cli (and so the src/xmpp/ library) against real servers.
 
 For each of Prosody and ejabberd, started on 127.0.0.1 by peers.py with a
-self-signed certificate that the client pins by fingerprint: login, wrong
+self-signed certificate that the client pins by fingerprint, and for our own
+messenger-server (so the bundled server is checked with both our client
+and slixmpp): login, wrong
 password, untrusted certificate, resource binding, roster changes pushed to
 a second resource, the subscription handshake both ways, messages with
 <thread> both ways, presence seen by the other side and in-band
 registration.  The message, subscription and presence checks run twice:
 with our own client on the other side, and with slixmpp.
 
-Usage: test_client_interop.py [prosody] [ejabberd]   (default: both)
+Usage: test_client_interop.py [prosody] [ejabberd] [messenger]   (default: all)
 """
 import os
 import sys
@@ -18,7 +20,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers  # noqa: E402
-from clienttest import Account, Listener, Slix, Tap, json_lines, run_cli  # noqa: E402
+from clienttest import Account, Listener, OwnServer, Slix, Tap, json_lines, run_cli  # noqa: E402
 
 tap = Tap()
 
@@ -37,7 +39,9 @@ def roster_of(account):
 
 def test_server(kind):
     tag = f"[{kind}]"
-    with peers.Peer(kind, users=[("alice", "alice-pw"), ("bob", "bob-pw"), ("carol", "carol-pw")]) as p:
+    users = [("alice", "alice-pw"), ("bob", "bob-pw"), ("carol", "carol-pw")]
+    server = OwnServer(users) if kind == "messenger" else peers.Peer(kind, users=users)
+    with server as p:
         tap.diag(f"{kind} started in {p.start_seconds:.2f} s on port {p.c2s_port}")
         alice = Account(p, "alice", "alice-pw")
         bob = Account(p, "bob", "bob-pw")
@@ -209,11 +213,11 @@ def test_server(kind):
 
 
 def main():
-    kinds = sys.argv[1:] or ["prosody", "ejabberd"]
+    kinds = sys.argv[1:] or ["prosody", "ejabberd", "messenger"]
     for kind in kinds:
         try:
             test_server(kind)
-        except peers.PeerError as e:
+        except (peers.PeerError, RuntimeError) as e:
             tap.ok(False, f"[{kind}] the server could be started", str(e))
     return tap.done()
 
