@@ -11,7 +11,8 @@
  *                      └──── A / AAAA ──────────┘
  *                                               ▼
  *                                  FakeServer on 127.0.0.1:<port>
- *                                  (STARTTLS or direct TLS, SASL, bind)
+ *                                  (fake-server.c: STARTTLS or direct
+ *                                  TLS, SASL, bind)
  *
  * Dead targets are TCP sockets bound on 127.0.0.1 that never listen, so a
  * connection to them is refused at once.
@@ -21,48 +22,15 @@
 #include <string.h>
 
 #include <gio/gio.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
-#include "xmpp-client.h"
-#include "xmpp-parser.h"
-#include "xmpp-sasl.h"
+#include "fake-server.h"
 
-#define DOMAIN         "example.test"
-#define USER_JID       "alice@" DOMAIN
-#define PASSWORD       "correct horse"
-#define TEST_TIMEOUT_S 10
+#define DOMAIN         FAKE_SERVER_DOMAIN
+#define USER_JID       FAKE_SERVER_USER_JID
+#define PASSWORD       FAKE_SERVER_PASSWORD
 
 #define SRV_DIRECT     "_xmpps-client._tcp." DOMAIN
 #define SRV_STARTTLS   "_xmpp-client._tcp." DOMAIN
-
-static GTlsCertificate *server_cert;
-static char *server_fingerprint;
-
-/* Waiting */
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_error ("Timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START {                                                          \
-    guint _timeout = g_timeout_add_seconds (TEST_TIMEOUT_S, timeout_cb,   \
-                                            (gpointer) #cond);            \
-    while (!(cond))                                                       \
-      g_main_context_iteration (NULL, TRUE);                              \
-    g_source_remove (_timeout);                                           \
-  } G_STMT_END
-
-static void
-drain_main_context (void)
-{
-  for (guint i = 0; i < 50 && g_main_context_pending (NULL); i++)
-    g_main_context_iteration (NULL, FALSE);
-}
 
 /* The fake resolver */
 
@@ -502,430 +470,6 @@ attempts_string (void)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* Certificate */
-
-static void
-generate_certificate (void)
-{
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t cert_pem, key_pem;
-  guchar serial[8];
-  guchar digest[32];
-  size_t digest_len = sizeof digest;
-  g_autoptr(GString) fp = g_string_new (NULL);
-  g_autofree char *pem = NULL;
-  g_autoptr(GError) error = NULL;
-  time_t now = time (NULL);
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
-                                                 GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1),
-                                                 0), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  gnutls_x509_crt_set_version (crt, 3);
-  for (guint i = 0; i < sizeof serial; i++)
-    serial[i] = g_random_int_range (0, 256);
-  serial[0] &= 0x7f;
-  gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
-  gnutls_x509_crt_set_activation_time (crt, now - 3600);
-  gnutls_x509_crt_set_expiration_time (crt, now + 86400);
-  gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0, DOMAIN, strlen (DOMAIN));
-  gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_DNSNAME, DOMAIN, strlen (DOMAIN),
-                                        GNUTLS_FSAN_SET);
-  gnutls_x509_crt_set_basic_constraints (crt, 0, -1);
-  gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
-  gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
-  gnutls_x509_crt_set_key (crt, key);
-  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0), ==, 0);
-
-  g_assert_cmpint (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &cert_pem), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL,
-                                                      GNUTLS_PKCS_PLAIN, &key_pem), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA256,
-                                                    digest, &digest_len), ==, 0);
-  for (gsize i = 0; i < digest_len; i++)
-    g_string_append_printf (fp, i == 0 ? "%02X" : ":%02X", digest[i]);
-  server_fingerprint = g_strdup (fp->str);
-
-  pem = g_strdup_printf ("%.*s\n%.*s", (int) cert_pem.size, cert_pem.data,
-                         (int) key_pem.size, key_pem.data);
-  server_cert = g_tls_certificate_new_from_pem (pem, -1, &error);
-  g_assert_no_error (error);
-
-  gnutls_free (cert_pem.data);
-  gnutls_free (key_pem.data);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-}
-
-/* The fake server: accepts one connection, then STARTTLS or direct TLS,
- * SCRAM, bind. */
-
-typedef struct
-{
-  /* script */
-  gboolean              direct_tls;
-
-  /* state */
-  GSocketListener      *listener;
-  guint16               port;
-  GIOStream            *io;
-  GTlsConnection       *tls;
-  XmppParser           *parser;
-  GCancellable         *cancellable;
-  guint8                buffer[4096];
-  GString              *log_plain;
-  int                   stage;            /* 0 plain, 1 TLS, 2 authenticated */
-  gboolean              want_tls;
-  gboolean              busy;             /* accept, read or handshake pending */
-  gboolean              accepted;
-  gboolean              saw_starttls;
-  XmppSaslServer       *sasl;
-  XmppScramCredentials  creds[3];
-  char                 *alpn;
-  guint                 stream_counter;
-} FakeServer;
-
-static const char * const hash_names[] = { "SHA-1", "SHA-256", "SHA-512" };
-
-static void server_read (FakeServer *fs);
-
-static void
-server_write (FakeServer *fs,
-              const char *data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* Blocking is fine here: small writes into the socket buffer. */
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (fs->io), data, strlen (data),
-                                  NULL, NULL, &error))
-    g_debug ("fake server write: %s", error->message);
-}
-
-static gboolean
-lookup_credentials_cb (const char           *username,
-                       const char           *hash_name,
-                       XmppScramCredentials *out,
-                       gpointer              user_data)
-{
-  FakeServer *fs = user_data;
-
-  if (strcmp (username, "alice") != 0)
-    return FALSE;
-
-  for (guint i = 0; i < G_N_ELEMENTS (hash_names); i++)
-    if (strcmp (hash_name, hash_names[i]) == 0)
-      {
-        out->iterations = fs->creds[i].iterations;
-        out->salt = g_bytes_ref (fs->creds[i].salt);
-        out->stored_key = g_bytes_ref (fs->creds[i].stored_key);
-        out->server_key = g_bytes_ref (fs->creds[i].server_key);
-        return TRUE;
-      }
-  return FALSE;
-}
-
-static char *
-encode (GBytes *data)
-{
-  gsize len;
-  gconstpointer p = g_bytes_get_data (data, &len);
-
-  return len == 0 ? g_strdup ("=") : g_base64_encode (p, len);
-}
-
-static GBytes *
-decode (const char *text)
-{
-  guchar *data;
-  gsize len;
-
-  if (*text == '\0')
-    return NULL;
-  if (strcmp (text, "=") == 0)
-    return g_bytes_new (NULL, 0);
-  data = g_base64_decode (text, &len);
-  return g_bytes_new_take (data, len);
-}
-
-static void
-server_sasl_step (FakeServer *fs,
-                  GBytes     *input)
-{
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *encoded = NULL;
-  g_autofree char *reply = NULL;
-  gboolean done = FALSE;
-
-  out = xmpp_sasl_server_step (fs->sasl, input, &done, &error);
-  if (out == NULL)
-    {
-      g_assert_true (error->domain == XMPP_SASL_ERROR);
-      reply = g_strdup_printf ("<failure xmlns='" XMPP_NS_SASL "'><%s/></failure>",
-                               xmpp_sasl_condition_to_string (error->code));
-      server_write (fs, reply);
-      return;
-    }
-
-  encoded = encode (out);
-  if (!done)
-    {
-      reply = g_strdup_printf ("<challenge xmlns='" XMPP_NS_SASL "'>%s</challenge>", encoded);
-      server_write (fs, reply);
-      return;
-    }
-
-  reply = g_strdup_printf ("<success xmlns='" XMPP_NS_SASL "'>%s</success>", encoded);
-  fs->stage = 2;
-  xmpp_parser_reset (fs->parser);
-  server_write (fs, reply);
-}
-
-static void
-server_stream_open_cb (XmppParser  *parser,
-                       XmppElement *header,
-                       gpointer     user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  g_string_append_printf (out, "<?xml version='1.0'?><stream:stream from='" DOMAIN "' id='s%u' "
-                          "version='1.0' xml:lang='en' xmlns='jabber:client' "
-                          "xmlns:stream='http://etherx.jabber.org/streams'><stream:features>",
-                          ++fs->stream_counter);
-  if (fs->stage == 0)
-    g_string_append (out, "<starttls xmlns='" XMPP_NS_TLS "'><required/></starttls>");
-  else if (fs->stage == 1)
-    g_string_append (out, "<mechanisms xmlns='" XMPP_NS_SASL "'>"
-                     "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
-                     "</mechanisms>");
-  else
-    g_string_append (out, "<bind xmlns='" XMPP_NS_BIND "'><required/></bind>");
-  g_string_append (out, "</stream:features>");
-  server_write (fs, out->str);
-}
-
-static void
-server_element_cb (XmppParser  *parser,
-                   XmppElement *element,
-                   gpointer     user_data)
-{
-  FakeServer *fs = user_data;
-
-  if (xmpp_element_is (element, XMPP_NS_TLS, "starttls"))
-    {
-      fs->saw_starttls = TRUE;
-      server_write (fs, "<proceed xmlns='" XMPP_NS_TLS "'/>");
-      fs->want_tls = TRUE;
-      xmpp_parser_reset (parser);
-    }
-  else if (xmpp_element_is (element, XMPP_NS_SASL, "auth"))
-    {
-      g_autoptr(GBytes) input = decode (xmpp_element_get_text (element));
-      g_autoptr(GError) error = NULL;
-
-      g_clear_pointer (&fs->sasl, xmpp_sasl_server_free);
-      fs->sasl = xmpp_sasl_server_new (xmpp_element_get_attribute (element, "mechanism"),
-                                       lookup_credentials_cb, fs, NULL, &error);
-      g_assert_no_error (error);
-      xmpp_sasl_server_set_advertised_plus (fs->sasl, FALSE);
-      server_sasl_step (fs, input);
-    }
-  else if (xmpp_element_is (element, XMPP_NS_SASL, "response"))
-    {
-      const char *text = xmpp_element_get_text (element);
-      g_autoptr(GBytes) input = *text != '\0' ? decode (text) : g_bytes_new (NULL, 0);
-
-      server_sasl_step (fs, input);
-    }
-  else if (xmpp_element_is (element, XMPP_NS_CLIENT, "iq") &&
-           xmpp_element_find_child (element, XMPP_NS_BIND, "bind") != NULL)
-    {
-      g_autoptr(XmppElement) reply = xmpp_stanza_new_result_reply (element);
-      g_autoptr(GString) out = g_string_new (NULL);
-
-      xmpp_element_add_child_with_text (xmpp_element_add_child_new (reply, XMPP_NS_BIND, "bind"),
-                                        XMPP_NS_BIND, "jid", USER_JID "/srv");
-      xmpp_element_serialize (reply, out, XMPP_NS_CLIENT);
-      server_write (fs, out->str);
-    }
-}
-
-static void
-server_stream_close_cb (XmppParser *parser,
-                        gpointer    user_data)
-{
-  FakeServer *fs = user_data;
-
-  server_write (fs, "</stream:stream>");
-}
-
-static const XmppParserCallbacks server_callbacks = {
-  server_stream_open_cb,
-  server_element_cb,
-  server_stream_close_cb,
-};
-
-static void
-server_handshake_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GError) error = NULL;
-
-  fs->busy = FALSE;
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
-    {
-      g_debug ("fake server handshake: %s", error->message);
-      return;
-    }
-
-  g_set_object (&fs->tls, G_TLS_CONNECTION (source));
-  g_set_object (&fs->io, G_IO_STREAM (source));
-  g_free (fs->alpn);
-  fs->alpn = g_strdup (g_tls_connection_get_negotiated_protocol (fs->tls));
-  fs->stage = 1;
-  xmpp_parser_reset (fs->parser);
-  server_read (fs);
-}
-
-static void
-server_start_tls (FakeServer *fs)
-{
-  g_autoptr(GIOStream) tls = NULL;
-  g_autoptr(GError) error = NULL;
-
-  tls = g_tls_server_connection_new (fs->io, server_cert, &error);
-  g_assert_no_error (error);
-  if (fs->direct_tls)
-    {
-      static const char * const alpn[] = { "xmpp-client", NULL };
-      g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (tls), alpn);
-    }
-  fs->busy = TRUE;
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
-                                    fs->cancellable, server_handshake_cb, fs);
-}
-
-static void
-server_read_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GError) error = NULL;
-  gssize n;
-
-  fs->busy = FALSE;
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n <= 0)
-    return;
-
-  if (fs->tls == NULL)
-    g_string_append_len (fs->log_plain, (const char *) fs->buffer, n);
-
-  if (!xmpp_parser_feed (fs->parser, (const char *) fs->buffer, n, &error))
-    g_debug ("fake server parse error: %s", error->message);
-
-  if (fs->want_tls)
-    {
-      fs->want_tls = FALSE;
-      server_start_tls (fs);
-      return;
-    }
-  server_read (fs);
-}
-
-static void
-server_read (FakeServer *fs)
-{
-  fs->busy = TRUE;
-  g_input_stream_read_async (g_io_stream_get_input_stream (fs->io), fs->buffer,
-                             sizeof fs->buffer, G_PRIORITY_DEFAULT, fs->cancellable,
-                             server_read_cb, fs);
-}
-
-static void
-server_accept_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GSocketConnection) connection = NULL;
-
-  fs->busy = FALSE;
-  connection = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL, NULL);
-  if (connection == NULL)
-    return;
-
-  fs->accepted = TRUE;
-  g_set_object (&fs->io, G_IO_STREAM (connection));
-  if (fs->direct_tls)
-    server_start_tls (fs);
-  else
-    server_read (fs);
-}
-
-static FakeServer *
-fake_server_new (gboolean direct_tls)
-{
-  FakeServer *fs = g_new0 (FakeServer, 1);
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GSocketAddress) effective = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GBytes) salt = xmpp_scram_generate_salt ();
-  g_autoptr(GError) error = NULL;
-
-  fs->direct_tls = direct_tls;
-  fs->cancellable = g_cancellable_new ();
-  fs->parser = xmpp_parser_new (&server_callbacks, fs);
-  fs->log_plain = g_string_new (NULL);
-
-  for (guint i = 0; i < G_N_ELEMENTS (hash_names); i++)
-    {
-      xmpp_scram_derive (hash_names[i], PASSWORD, salt, XMPP_SCRAM_MIN_ITERATIONS,
-                         &fs->creds[i], &error);
-      g_assert_no_error (error);
-    }
-
-  fs->listener = g_socket_listener_new ();
-  address = g_inet_socket_address_new (loopback, 0);
-  g_socket_listener_add_address (fs->listener, address, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
-  g_assert_no_error (error);
-  fs->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-
-  fs->busy = TRUE;
-  g_socket_listener_accept_async (fs->listener, fs->cancellable, server_accept_cb, fs);
-  return fs;
-}
-
-static void
-fake_server_free (FakeServer *fs)
-{
-  g_cancellable_cancel (fs->cancellable);
-  WAIT_UNTIL (!fs->busy);
-  drain_main_context ();
-
-  if (fs->io != NULL)
-    g_io_stream_close (fs->io, NULL, NULL);
-  g_socket_listener_close (fs->listener);
-  g_clear_object (&fs->listener);
-  g_clear_object (&fs->io);
-  g_clear_object (&fs->tls);
-  g_clear_object (&fs->cancellable);
-  g_clear_pointer (&fs->parser, xmpp_parser_free);
-  g_clear_pointer (&fs->sasl, xmpp_sasl_server_free);
-  for (guint i = 0; i < G_N_ELEMENTS (fs->creds); i++)
-    xmpp_scram_credentials_clear (&fs->creds[i]);
-  g_string_free (fs->log_plain, TRUE);
-  g_free (fs->alpn);
-  g_free (fs);
-}
-
 /* A port on 127.0.0.1 that refuses connections: bound, never listening, so
  * nobody else can take it while the test runs. */
 static GSocket *
@@ -983,7 +527,7 @@ test_setup (Test          *t,
 
   /* No host set: the client must look for the server itself. */
   t->client = xmpp_client_new (jid, PASSWORD);
-  xmpp_client_set_pinned_fingerprint (t->client, server_fingerprint);
+  xmpp_client_set_pinned_fingerprint (t->client, fake_server_get_fingerprint ());
   t->servers = g_ptr_array_new_with_free_func ((GDestroyNotify) fake_server_free);
   t->dead_ports = g_ptr_array_new_with_free_func (g_object_unref);
 }
@@ -992,8 +536,11 @@ static FakeServer *
 test_add_server (Test     *t,
                  gboolean  direct_tls)
 {
-  FakeServer *fs = fake_server_new (direct_tls);
+  FakeServer *fs = fake_server_new ();
 
+  fs->direct_tls = direct_tls;
+  fs->mechanisms = "SCRAM-SHA-256 SCRAM-SHA-1";   /* no PLAIN offered */
+  fake_server_start (fs);
   g_ptr_array_add (t->servers, fs);
   return fs;
 }
@@ -1072,7 +619,7 @@ assert_connected_starttls (Test       *t,
   g_assert_cmpint (xmpp_client_get_state (t->client), ==, XMPP_CLIENT_STATE_CONNECTED);
   g_assert_true (xmpp_client_is_secure (t->client));
   g_assert_true (fs->accepted);
-  g_assert_true (fs->saw_starttls);
+  g_assert_nonnull (fake_server_find (fs, XMPP_NS_TLS, "starttls", NULL));
   g_assert_nonnull (strstr (fs->log_plain->str, "<starttls"));
   g_assert_null (fs->alpn);
 }
@@ -1085,7 +632,7 @@ assert_connected_direct_tls (Test       *t,
   g_assert_cmpint (xmpp_client_get_state (t->client), ==, XMPP_CLIENT_STATE_CONNECTED);
   g_assert_true (xmpp_client_is_secure (t->client));
   g_assert_true (fs->accepted);
-  g_assert_false (fs->saw_starttls);
+  g_assert_null (fake_server_find (fs, XMPP_NS_TLS, "starttls", NULL));
   g_assert_cmpuint (fs->log_plain->len, ==, 0);
   g_assert_cmpstr (fs->alpn, ==, "xmpp-client");
 }
@@ -1380,7 +927,7 @@ main (int    argc,
   g_resolver_set_default (G_RESOLVER (fake));
   dns = fake;
 
-  generate_certificate ();
+  fake_server_generate_certificate ();
 
 #define ADD(path, func, data) \
   g_test_add ("/client-srv/" path, Test, data, test_setup, func, test_teardown)

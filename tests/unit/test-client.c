@@ -1,10 +1,10 @@
 /* test-client.c: XmppClient against a scripted server in the same process
  *
- * The fake server listens on 127.0.0.1 with a self-signed certificate made
- * here with GnuTLS, parses what the client sends with XmppParser and
- * answers with XmppSaslServer; each test sets a few options (no STARTTLS,
- * direct TLS, wrong password, tampered signature, session mode, a hook for
- * stanzas) and checks what both sides saw.
+ * The fake server (fake-server.c) listens on 127.0.0.1 with a self-signed
+ * certificate made with GnuTLS, parses what the client sends with
+ * XmppParser and answers with XmppSaslServer; each test sets a few options
+ * (no STARTTLS, direct TLS, wrong password, tampered signature, session
+ * mode, a hook for stanzas) and checks what both sides saw.
  */
 #include "config.h"
 
@@ -12,668 +12,12 @@
 #include <sys/socket.h>
 
 #include <gio/gio.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
-#include "xmpp-client.h"
-#include "xmpp-parser.h"
-#include "xmpp-sasl.h"
+#include "fake-server.h"
 
-#define DOMAIN      "example.test"
-#define USER_JID    "alice@" DOMAIN
-#define PASSWORD    "correct horse"
-#define TEST_TIMEOUT_S 10
-
-static GTlsCertificate *server_cert;
-static char *server_fingerprint;
-
-/* Waiting */
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_error ("Timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                  \
-  G_STMT_START {                                                          \
-    guint _timeout = g_timeout_add_seconds (TEST_TIMEOUT_S, timeout_cb,   \
-                                            (gpointer) #cond);            \
-    while (!(cond))                                                       \
-      g_main_context_iteration (NULL, TRUE);                              \
-    g_source_remove (_timeout);                                           \
-  } G_STMT_END
-
-static void
-drain_main_context (void)
-{
-  /* Let closing streams finish. */
-  for (guint i = 0; i < 50 && g_main_context_pending (NULL); i++)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-/* Certificate */
-
-static void
-generate_certificate (void)
-{
-  gnutls_x509_privkey_t key;
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t cert_pem, key_pem;
-  guchar serial[8];
-  guchar digest[32];
-  size_t digest_len = sizeof digest;
-  g_autoptr(GString) fp = g_string_new (NULL);
-  g_autofree char *pem = NULL;
-  g_autoptr(GError) error = NULL;
-  time_t now = time (NULL);
-
-  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
-                                                 GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1),
-                                                 0), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
-  gnutls_x509_crt_set_version (crt, 3);
-  for (guint i = 0; i < sizeof serial; i++)
-    serial[i] = g_random_int_range (0, 256);
-  serial[0] &= 0x7f;
-  gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
-  gnutls_x509_crt_set_activation_time (crt, now - 3600);
-  gnutls_x509_crt_set_expiration_time (crt, now + 86400);
-  gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0, DOMAIN, strlen (DOMAIN));
-  gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_DNSNAME, DOMAIN, strlen (DOMAIN),
-                                        GNUTLS_FSAN_SET);
-  gnutls_x509_crt_set_basic_constraints (crt, 0, -1);
-  gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
-  gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
-  gnutls_x509_crt_set_key (crt, key);
-  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0), ==, 0);
-
-  g_assert_cmpint (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &cert_pem), ==, 0);
-  g_assert_cmpint (gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL,
-                                                      GNUTLS_PKCS_PLAIN, &key_pem), ==, 0);
-  g_assert_cmpint (gnutls_x509_crt_get_fingerprint (crt, GNUTLS_DIG_SHA256,
-                                                    digest, &digest_len), ==, 0);
-  for (gsize i = 0; i < digest_len; i++)
-    g_string_append_printf (fp, i == 0 ? "%02X" : ":%02X", digest[i]);
-  server_fingerprint = g_strdup (fp->str);
-
-  pem = g_strdup_printf ("%.*s\n%.*s", (int) cert_pem.size, cert_pem.data,
-                         (int) key_pem.size, key_pem.data);
-  server_cert = g_tls_certificate_new_from_pem (pem, -1, &error);
-  g_assert_no_error (error);
-
-  gnutls_free (cert_pem.data);
-  gnutls_free (key_pem.data);
-  gnutls_x509_crt_deinit (crt);
-  gnutls_x509_privkey_deinit (key);
-}
-
-/* The fake server */
-
-typedef enum
-{
-  SESSION_NONE,
-  SESSION_REQUIRED,
-  SESSION_OPTIONAL,
-} SessionMode;
-
-typedef struct _FakeServer FakeServer;
-typedef gboolean (*FakeHook) (FakeServer  *fs,
-                              XmppElement *stanza);
-
-struct _FakeServer
-{
-  /* script */
-  gboolean              direct_tls;
-  gboolean              no_starttls;
-  gboolean              raw;              /* no negotiation, header only */
-  const char           *mechanisms;       /* space separated */
-  gboolean              advertise_cb;
-  const char           *password;
-  gboolean              tamper_signature;
-  SessionMode           session;
-  gboolean              ignore_pings;
-  FakeHook              hook;
-
-  /* state */
-  GSocketListener      *listener;
-  guint16               port;
-  GIOStream            *io;
-  GIOStream            *base;
-  GTlsConnection       *tls;
-  XmppParser           *parser;
-  GCancellable         *cancellable;
-  guint8                buffer[4096];
-  GString              *log_plain;
-  GString              *log_all;
-  GPtrArray            *headers;
-  GPtrArray            *elements;
-  int                   stage;            /* 0 plain, 1 TLS, 2 authenticated */
-  gboolean              want_tls;
-  gboolean              busy;             /* accept, read or handshake pending */
-  XmppSaslServer       *sasl;
-  XmppScramCredentials  creds[3];
-  gboolean              client_closed;
-  gboolean              eof;
-  char                 *alpn;
-  guint                 n_session_iqs;
-  guint                 n_pings;
-  guint                 stream_counter;
-};
-
-static const char * const hash_names[] = { "SHA-1", "SHA-256", "SHA-512" };
-
-static void server_read (FakeServer *fs);
-
-static void
-server_write (FakeServer *fs,
-              const char *data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* Blocking is fine here: small writes into the socket buffer. */
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (fs->io), data, strlen (data),
-                                  NULL, NULL, &error))
-    g_debug ("fake server write: %s", error->message);
-}
-
-static void
-server_write_element (FakeServer  *fs,
-                      XmppElement *element)
-{
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  xmpp_element_serialize (element, out, XMPP_NS_CLIENT);
-  server_write (fs, out->str);
-}
-
-static gboolean
-lookup_cb (const char           *username,
-           const char           *hash_name,
-           XmppScramCredentials *out,
-           gpointer              user_data)
-{
-  FakeServer *fs = user_data;
-
-  if (strcmp (username, "alice") != 0)
-    return FALSE;
-
-  for (guint i = 0; i < G_N_ELEMENTS (hash_names); i++)
-    if (strcmp (hash_name, hash_names[i]) == 0)
-      {
-        out->iterations = fs->creds[i].iterations;
-        out->salt = g_bytes_ref (fs->creds[i].salt);
-        out->stored_key = g_bytes_ref (fs->creds[i].stored_key);
-        out->server_key = g_bytes_ref (fs->creds[i].server_key);
-        return TRUE;
-      }
-  return FALSE;
-}
-
-static char *
-encode (GBytes *data)
-{
-  gsize len;
-  gconstpointer p = g_bytes_get_data (data, &len);
-
-  return len == 0 ? g_strdup ("=") : g_base64_encode (p, len);
-}
-
-static void
-server_sasl_step (FakeServer *fs,
-                  GBytes     *input)
-{
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *encoded = NULL;
-  g_autofree char *reply = NULL;
-  gboolean done = FALSE;
-
-  out = xmpp_sasl_server_step (fs->sasl, input, &done, &error);
-  if (out == NULL)
-    {
-      g_assert_true (error->domain == XMPP_SASL_ERROR);
-      reply = g_strdup_printf ("<failure xmlns='" XMPP_NS_SASL "'><%s/>"
-                               "<text xml:lang='en'>Nope</text></failure>",
-                               xmpp_sasl_condition_to_string (error->code));
-      server_write (fs, reply);
-      return;
-    }
-
-  if (!done)
-    {
-      encoded = encode (out);
-      reply = g_strdup_printf ("<challenge xmlns='" XMPP_NS_SASL "'>%s</challenge>", encoded);
-      server_write (fs, reply);
-      return;
-    }
-
-  if (fs->tamper_signature)
-    {
-      guint8 zeros[32] = { 0 };
-      g_autofree char *b64 = g_base64_encode (zeros, sizeof zeros);
-      g_autofree char *v = g_strdup_printf ("v=%s", b64);
-
-      g_bytes_unref (out);
-      out = g_bytes_new (v, strlen (v));
-    }
-
-  encoded = encode (out);
-  reply = g_strdup_printf ("<success xmlns='" XMPP_NS_SASL "'>%s</success>", encoded);
-  fs->stage = 2;
-  xmpp_parser_reset (fs->parser);
-  server_write (fs, reply);
-}
-
-static GBytes *
-decode (const char *text)
-{
-  guchar *data;
-  gsize len;
-
-  if (*text == '\0')
-    return NULL;
-  if (strcmp (text, "=") == 0)
-    return g_bytes_new (NULL, 0);
-  data = g_base64_decode (text, &len);
-  return g_bytes_new_take (data, len);
-}
-
-static void
-server_stream_open_cb (XmppParser  *parser,
-                       XmppElement *header,
-                       gpointer     user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GString) out = g_string_new (NULL);
-
-  g_ptr_array_add (fs->headers, xmpp_element_copy (header));
-  g_string_append_printf (out, "<?xml version='1.0'?><stream:stream from='" DOMAIN "' id='s%u' "
-                          "version='1.0' xml:lang='en' xmlns='jabber:client' "
-                          "xmlns:stream='http://etherx.jabber.org/streams'>",
-                          ++fs->stream_counter);
-  if (fs->raw)
-    {
-      server_write (fs, out->str);
-      return;
-    }
-
-  g_string_append (out, "<stream:features>");
-  if (fs->stage == 0 && !fs->no_starttls)
-    {
-      g_string_append (out, "<starttls xmlns='" XMPP_NS_TLS "'><required/></starttls>");
-    }
-  else if (fs->stage < 2)
-    {
-      g_auto(GStrv) mechs = g_strsplit (fs->mechanisms, " ", -1);
-
-      g_string_append (out, "<mechanisms xmlns='" XMPP_NS_SASL "'>");
-      for (guint i = 0; mechs[i] != NULL; i++)
-        g_string_append_printf (out, "<mechanism>%s</mechanism>", mechs[i]);
-      g_string_append (out, "</mechanisms>");
-      if (fs->advertise_cb)
-        g_string_append (out, "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
-                         "<channel-binding type='tls-server-end-point'/>"
-                         "<channel-binding type='tls-exporter'/>"
-                         "</sasl-channel-binding>");
-      g_string_append (out, "<register xmlns='http://jabber.org/features/iq-register'/>");
-    }
-  else
-    {
-      g_string_append (out, "<bind xmlns='" XMPP_NS_BIND "'><required/></bind>");
-      if (fs->session == SESSION_REQUIRED)
-        g_string_append (out, "<session xmlns='" XMPP_NS_SESSION "'/>");
-      else if (fs->session == SESSION_OPTIONAL)
-        g_string_append (out, "<session xmlns='" XMPP_NS_SESSION "'><optional/></session>");
-      g_string_append (out, "<sm xmlns='urn:xmpp:sm:3'><optional/></sm>"
-                       "<ver xmlns='urn:xmpp:features:rosterver'/>");
-    }
-  g_string_append (out, "</stream:features>");
-  server_write (fs, out->str);
-}
-
-static void
-server_handle_stanza (FakeServer  *fs,
-                      XmppElement *stanza)
-{
-  const char *type = xmpp_element_get_attribute (stanza, "type");
-  XmppElement *bind;
-
-  if (xmpp_element_is (stanza, XMPP_NS_CLIENT, "iq") && g_strcmp0 (type, "set") == 0 &&
-      (bind = xmpp_element_find_child (stanza, XMPP_NS_BIND, "bind")) != NULL)
-    {
-      g_autoptr(XmppElement) reply = xmpp_stanza_new_result_reply (stanza);
-      const char *resource = xmpp_element_find_child_text (bind, XMPP_NS_BIND, "resource");
-      g_autofree char *jid = g_strdup_printf (USER_JID "/%s", resource != NULL ? resource : "gen123");
-
-      xmpp_element_add_child_with_text (xmpp_element_add_child_new (reply, XMPP_NS_BIND, "bind"),
-                                        XMPP_NS_BIND, "jid", jid);
-      server_write_element (fs, reply);
-      return;
-    }
-
-  if (xmpp_element_is (stanza, XMPP_NS_CLIENT, "iq") && g_strcmp0 (type, "set") == 0 &&
-      xmpp_element_find_child (stanza, XMPP_NS_SESSION, "session") != NULL)
-    {
-      g_autoptr(XmppElement) reply = xmpp_stanza_new_result_reply (stanza);
-
-      fs->n_session_iqs++;
-      server_write_element (fs, reply);
-      return;
-    }
-
-  if (fs->hook != NULL && fs->hook (fs, stanza))
-    return;
-
-  if (xmpp_element_is (stanza, XMPP_NS_CLIENT, "iq") && g_strcmp0 (type, "get") == 0 &&
-      xmpp_element_find_child (stanza, XMPP_NS_PING, "ping") != NULL)
-    {
-      fs->n_pings++;
-      if (!fs->ignore_pings)
-        {
-          g_autoptr(XmppElement) reply = xmpp_stanza_new_result_reply (stanza);
-          server_write_element (fs, reply);
-        }
-    }
-}
-
-static void
-server_element_cb (XmppParser  *parser,
-                   XmppElement *element,
-                   gpointer     user_data)
-{
-  FakeServer *fs = user_data;
-
-  g_ptr_array_add (fs->elements, xmpp_element_ref (element));
-
-  if (xmpp_element_is (element, XMPP_NS_TLS, "starttls"))
-    {
-      server_write (fs, "<proceed xmlns='" XMPP_NS_TLS "'/>");
-      fs->want_tls = TRUE;
-      xmpp_parser_reset (parser);
-    }
-  else if (xmpp_element_is (element, XMPP_NS_SASL, "auth"))
-    {
-      g_autoptr(GBytes) input = decode (xmpp_element_get_text (element));
-      g_autoptr(GError) error = NULL;
-
-      g_clear_pointer (&fs->sasl, xmpp_sasl_server_free);
-      fs->sasl = xmpp_sasl_server_new (xmpp_element_get_attribute (element, "mechanism"),
-                                       lookup_cb, fs, NULL, &error);
-      g_assert_no_error (error);
-      if (fs->tls != NULL)
-        {
-          XmppChannelBindingType types[] = {
-            XMPP_CHANNEL_BINDING_TLS_EXPORTER,
-            XMPP_CHANNEL_BINDING_TLS_SERVER_END_POINT,
-            XMPP_CHANNEL_BINDING_TLS_UNIQUE,
-          };
-
-          for (guint i = 0; i < G_N_ELEMENTS (types); i++)
-            {
-              g_autoptr(GBytes) cb = xmpp_tls_get_channel_binding (fs->tls, types[i], NULL);
-              if (cb != NULL)
-                xmpp_sasl_server_set_channel_binding (fs->sasl, types[i], cb);
-            }
-        }
-      xmpp_sasl_server_set_advertised_plus (fs->sasl, strstr (fs->mechanisms, "-PLUS") != NULL);
-      server_sasl_step (fs, input);
-    }
-  else if (xmpp_element_is (element, XMPP_NS_SASL, "response"))
-    {
-      const char *text = xmpp_element_get_text (element);
-      g_autoptr(GBytes) input = *text != '\0' ? decode (text) : g_bytes_new (NULL, 0);
-
-      server_sasl_step (fs, input);
-    }
-  else if (g_strcmp0 (xmpp_element_get_namespace (element), XMPP_NS_CLIENT) == 0)
-    {
-      server_handle_stanza (fs, element);
-    }
-}
-
-static void
-server_stream_close_cb (XmppParser *parser,
-                        gpointer    user_data)
-{
-  FakeServer *fs = user_data;
-
-  fs->client_closed = TRUE;
-  server_write (fs, "</stream:stream>");
-}
-
-static const XmppParserCallbacks server_callbacks = {
-  server_stream_open_cb,
-  server_element_cb,
-  server_stream_close_cb,
-};
-
-static void
-server_handshake_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GError) error = NULL;
-
-  fs->busy = FALSE;
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
-    {
-      g_debug ("fake server handshake: %s", error->message);
-      fs->eof = TRUE;
-      return;
-    }
-
-  g_set_object (&fs->tls, G_TLS_CONNECTION (source));
-  g_set_object (&fs->io, G_IO_STREAM (source));
-  g_free (fs->alpn);
-  fs->alpn = g_strdup (g_tls_connection_get_negotiated_protocol (fs->tls));
-  fs->stage = 1;
-  xmpp_parser_reset (fs->parser);
-  server_read (fs);
-}
-
-static void
-server_start_tls (FakeServer *fs)
-{
-  g_autoptr(GIOStream) tls = NULL;
-  g_autoptr(GError) error = NULL;
-
-  tls = g_tls_server_connection_new (fs->io, server_cert, &error);
-  g_assert_no_error (error);
-  if (fs->direct_tls)
-    {
-      static const char * const alpn[] = { "xmpp-client", NULL };
-      g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (tls), alpn);
-    }
-  fs->busy = TRUE;
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
-                                    fs->cancellable, server_handshake_cb, fs);
-}
-
-static void
-server_read_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GError) error = NULL;
-  gssize n;
-
-  fs->busy = FALSE;
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (n <= 0)
-    {
-      fs->eof = TRUE;
-      return;
-    }
-
-  g_string_append_len (fs->log_all, (const char *) fs->buffer, n);
-  if (fs->tls == NULL)
-    g_string_append_len (fs->log_plain, (const char *) fs->buffer, n);
-
-  if (!xmpp_parser_feed (fs->parser, (const char *) fs->buffer, n, &error))
-    g_debug ("fake server parse error: %s", error->message);
-
-  if (fs->want_tls)
-    {
-      fs->want_tls = FALSE;
-      server_start_tls (fs);
-      return;
-    }
-  server_read (fs);
-}
-
-static void
-server_read (FakeServer *fs)
-{
-  fs->busy = TRUE;
-  g_input_stream_read_async (g_io_stream_get_input_stream (fs->io), fs->buffer,
-                             sizeof fs->buffer, G_PRIORITY_DEFAULT, fs->cancellable,
-                             server_read_cb, fs);
-}
-
-static void
-server_attach (FakeServer *fs,
-               GIOStream  *io)
-{
-  g_set_object (&fs->io, io);
-  g_set_object (&fs->base, io);
-  if (fs->direct_tls)
-    server_start_tls (fs);
-  else
-    server_read (fs);
-}
-
-static void
-server_accept_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  FakeServer *fs = user_data;
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
-
-  fs->busy = FALSE;
-  connection = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL, &error);
-  if (connection == NULL)
-    return;
-
-  server_attach (fs, G_IO_STREAM (connection));
-}
-
-static FakeServer *
-fake_server_new (void)
-{
-  FakeServer *fs = g_new0 (FakeServer, 1);
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GSocketAddress) effective = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GError) error = NULL;
-
-  fs->mechanisms = "SCRAM-SHA-256 SCRAM-SHA-1 PLAIN";
-  fs->password = PASSWORD;
-  fs->cancellable = g_cancellable_new ();
-  fs->parser = xmpp_parser_new (&server_callbacks, fs);
-  fs->log_plain = g_string_new (NULL);
-  fs->log_all = g_string_new (NULL);
-  fs->headers = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_element_unref);
-  fs->elements = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_element_unref);
-
-  fs->listener = g_socket_listener_new ();
-  address = g_inet_socket_address_new (loopback, 0);
-  g_socket_listener_add_address (fs->listener, address, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
-  g_assert_no_error (error);
-  fs->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  return fs;
-}
-
-/* Derive credentials and start accepting, once the options are set. */
-static void
-fake_server_start (FakeServer *fs)
-{
-  g_autoptr(GBytes) salt = xmpp_scram_generate_salt ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (hash_names); i++)
-    {
-      g_autoptr(GError) error = NULL;
-
-      xmpp_scram_derive (hash_names[i], fs->password, salt, XMPP_SCRAM_MIN_ITERATIONS,
-                         &fs->creds[i], &error);
-      g_assert_no_error (error);
-    }
-
-  if (fs->listener != NULL)
-    {
-      fs->busy = TRUE;
-      g_socket_listener_accept_async (fs->listener, fs->cancellable, server_accept_cb, fs);
-    }
-}
-
-static void
-fake_server_free (FakeServer *fs)
-{
-  g_cancellable_cancel (fs->cancellable);
-  WAIT_UNTIL (!fs->busy);
-  drain_main_context ();
-
-  if (fs->io != NULL)
-    g_io_stream_close (fs->io, NULL, NULL);
-  if (fs->listener != NULL)
-    g_socket_listener_close (fs->listener);
-  g_clear_object (&fs->listener);
-  g_clear_object (&fs->io);
-  g_clear_object (&fs->base);
-  g_clear_object (&fs->tls);
-  g_clear_object (&fs->cancellable);
-  g_clear_pointer (&fs->parser, xmpp_parser_free);
-  g_clear_pointer (&fs->sasl, xmpp_sasl_server_free);
-  for (guint i = 0; i < G_N_ELEMENTS (fs->creds); i++)
-    xmpp_scram_credentials_clear (&fs->creds[i]);
-  g_string_free (fs->log_plain, TRUE);
-  g_string_free (fs->log_all, TRUE);
-  g_ptr_array_unref (fs->headers);
-  g_ptr_array_unref (fs->elements);
-  g_free (fs->alpn);
-  g_free (fs);
-}
-
-/* Find the first element the server received that matches. */
-static XmppElement *
-server_find (FakeServer *fs,
-             const char *ns,
-             const char *name,
-             const char *child_ns)
-{
-  for (guint i = 0; i < fs->elements->len; i++)
-    {
-      XmppElement *el = g_ptr_array_index (fs->elements, i);
-
-      if (!xmpp_element_is (el, ns, name))
-        continue;
-      if (child_ns != NULL && xmpp_element_find_child (el, child_ns, NULL) == NULL)
-        continue;
-      return el;
-    }
-  return NULL;
-}
-
-static XmppElement *
-server_find_id (FakeServer *fs,
-                const char *id)
-{
-  for (guint i = 0; i < fs->elements->len; i++)
-    {
-      XmppElement *el = g_ptr_array_index (fs->elements, i);
-
-      if (g_strcmp0 (xmpp_element_get_attribute (el, "id"), id) == 0)
-        return el;
-    }
-  return NULL;
-}
+#define DOMAIN   FAKE_SERVER_DOMAIN
+#define USER_JID FAKE_SERVER_USER_JID
+#define PASSWORD FAKE_SERVER_PASSWORD
 
 /* The client side */
 
@@ -718,7 +62,7 @@ test_new (FakeServer *fs,
   t->client = xmpp_client_new (jid, PASSWORD);
   xmpp_client_set_server (t->client, "127.0.0.1", fs->port);
   if (pin)
-    xmpp_client_set_pinned_fingerprint (t->client, server_fingerprint);
+    xmpp_client_set_pinned_fingerprint (t->client, fake_server_get_fingerprint ());
   g_signal_connect (t->client, "state-changed", G_CALLBACK (state_changed_cb), t);
   g_signal_connect (t->client, "disconnected", G_CALLBACK (disconnected_cb), t);
   return t;
@@ -923,7 +267,7 @@ test_happy_path (void)
   g_assert_cmpstr (xmpp_element_get_attribute (header, "from"), ==, USER_JID);
   g_assert_true (g_str_has_prefix (fs->log_plain->str, "<?xml version='1.0'?><stream:stream "));
   g_assert_null (strstr (fs->log_plain->str, "<auth"));
-  auth = server_find (fs, XMPP_NS_SASL, "auth", NULL);
+  auth = fake_server_find (fs, XMPP_NS_SASL, "auth", NULL);
   g_assert_cmpstr (xmpp_element_get_attribute (auth, "mechanism"), ==, "SCRAM-SHA-256");
   /* We could bind but the server offers no -PLUS: the 'y' flag. */
   cbind = auth_cbind_flag (fs);
@@ -954,13 +298,13 @@ test_happy_path (void)
 static char *
 auth_cbind_flag (FakeServer *fs)
 {
-  XmppElement *auth = server_find (fs, XMPP_NS_SASL, "auth", NULL);
+  XmppElement *auth = fake_server_find (fs, XMPP_NS_SASL, "auth", NULL);
   g_autoptr(GBytes) initial = NULL;
   const char *data;
   gsize len;
 
   g_assert_nonnull (auth);
-  initial = decode (xmpp_element_get_text (auth));
+  initial = fake_server_decode (xmpp_element_get_text (auth));
   data = g_bytes_get_data (initial, &len);
   return g_strndup (data, strcspn (data, ","));
 }
@@ -1017,13 +361,13 @@ test_certificate_untrusted (void)
   test_connect (t);
 
   g_assert_error (t->connect_error, XMPP_ERROR, XMPP_ERROR_CERTIFICATE_UNTRUSTED);
-  g_assert_nonnull (strstr (t->connect_error->message, server_fingerprint));
+  g_assert_nonnull (strstr (t->connect_error->message, fake_server_get_fingerprint ()));
   g_assert_false (t->disconnected);
   g_assert_cmpint (xmpp_client_get_state (t->client), ==, XMPP_CLIENT_STATE_DISCONNECTED);
 
   info = xmpp_client_get_certificate_info (t->client);
   g_assert_nonnull (info);
-  g_assert_cmpstr (info->fingerprint_sha256, ==, server_fingerprint);
+  g_assert_cmpstr (info->fingerprint_sha256, ==, fake_server_get_fingerprint ());
   g_assert_true (info->errors & G_TLS_CERTIFICATE_UNKNOWN_CA);
   g_assert_nonnull (strstr (info->subject, "CN=" DOMAIN));
   g_assert_nonnull (strstr (info->issuer, "CN=" DOMAIN));
@@ -1032,7 +376,7 @@ test_certificate_untrusted (void)
   g_assert_cmpint (g_date_time_compare (info->not_before, info->not_after), <, 0);
 
   WAIT_UNTIL (fs->eof);
-  g_assert_null (server_find (fs, XMPP_NS_SASL, "auth", NULL));
+  g_assert_null (fake_server_find (fs, XMPP_NS_SASL, "auth", NULL));
   test_free (t);
 }
 
@@ -1047,7 +391,7 @@ test_certificate_wrong_pin (void)
   test_connect (t);
   g_assert_error (t->connect_error, XMPP_ERROR, XMPP_ERROR_CERTIFICATE_UNTRUSTED);
   g_assert_cmpstr (xmpp_client_get_certificate_info (t->client)->fingerprint_sha256, ==,
-                   server_fingerprint);
+                   fake_server_get_fingerprint ());
   WAIT_UNTIL (fs->eof);
   test_free (t);
 }
@@ -1109,7 +453,7 @@ test_server_signature_mismatch (void)
   WAIT_UNTIL (fs->eof);
   /* The client must not have carried on with the restart and bind. */
   g_assert_cmpuint (fs->headers->len, ==, 2);
-  g_assert_null (server_find (fs, XMPP_NS_CLIENT, "iq", NULL));
+  g_assert_null (fake_server_find (fs, XMPP_NS_CLIENT, "iq", NULL));
   test_free (t);
 }
 
@@ -1119,7 +463,7 @@ test_session_required (void)
   FakeServer *fs = fake_server_new ();
   Test *t = test_new (fs, TRUE);
 
-  fs->session = SESSION_REQUIRED;
+  fs->session = FAKE_SERVER_SESSION_REQUIRED;
   test_connect (t);
   g_assert_no_error (t->connect_error);
   g_assert_cmpuint (fs->n_session_iqs, ==, 1);
@@ -1136,11 +480,11 @@ test_session_optional (void)
   FakeServer *fs = fake_server_new ();
   Test *t = test_new (fs, TRUE);
 
-  fs->session = SESSION_OPTIONAL;
+  fs->session = FAKE_SERVER_SESSION_OPTIONAL;
   test_connect (t);
   g_assert_no_error (t->connect_error);
   g_assert_cmpuint (fs->n_session_iqs, ==, 0);
-  g_assert_null (server_find (fs, XMPP_NS_CLIENT, "iq", XMPP_NS_SESSION));
+  g_assert_null (fake_server_find (fs, XMPP_NS_CLIENT, "iq", XMPP_NS_SESSION));
   test_close (t);
   test_free (t);
 }
@@ -1201,7 +545,7 @@ routing_hook (FakeServer  *fs,
     {
       g_autoptr(XmppElement) reply =
         xmpp_stanza_new_error_reply (stanza, XMPP_STANZA_ERROR_ITEM_NOT_FOUND, "No such thing");
-      server_write_element (fs, reply);
+      fake_server_write_element (fs, reply);
       return TRUE;
     }
   if (xmpp_element_find_child (stanza, "urn:test:silent", "query") != NULL)
@@ -1214,8 +558,8 @@ routing_hook (FakeServer  *fs,
 
       xmpp_element_set_attribute (spoofed, "from", "mallory@" DOMAIN "/x");
       xmpp_element_add_child_new (spoofed, "urn:test", "spoofed");
-      server_write_element (fs, spoofed);
-      server_write_element (fs, real);
+      fake_server_write_element (fs, spoofed);
+      fake_server_write_element (fs, real);
       return TRUE;
     }
   if (xmpp_element_find_child (stanza, "jabber:iq:version", "query") != NULL)
@@ -1226,7 +570,7 @@ routing_hook (FakeServer  *fs,
       /* Servers answer for the account without a 'from' too. */
       xmpp_element_set_attribute (reply, "from", NULL);
       xmpp_element_add_child_with_text (query, NULL, "name", "fake");
-      server_write_element (fs, reply);
+      fake_server_write_element (fs, reply);
       return TRUE;
     }
   return FALSE;
@@ -1331,14 +675,16 @@ test_incoming_iqs (void)
 
   /* Unknown payload: service-unavailable.  Results and errors nobody
    * asked for: never answered.  Ping: answered. */
-  server_write (fs, "<iq type='get' id='u1' from='" DOMAIN "'><query xmlns='urn:example:unknown'/></iq>"
-                    "<iq type='result' id='r1' from='" DOMAIN "'/>"
-                    "<iq type='error' id='e1' from='" DOMAIN "'><error type='cancel'>"
-                    "<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
-                    "<iq type='get' id='p1' from='" DOMAIN "'><ping xmlns='urn:xmpp:ping'/></iq>");
-  WAIT_UNTIL (server_find_id (fs, "p1") != NULL);
+  fake_server_write (fs, "<iq type='get' id='u1' from='" DOMAIN "'>"
+                         "<query xmlns='urn:example:unknown'/></iq>"
+                         "<iq type='result' id='r1' from='" DOMAIN "'/>"
+                         "<iq type='error' id='e1' from='" DOMAIN "'><error type='cancel'>"
+                         "<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+                         "<iq type='get' id='p1' from='" DOMAIN "'>"
+                         "<ping xmlns='urn:xmpp:ping'/></iq>");
+  WAIT_UNTIL (fake_server_find_id (fs, "p1") != NULL);
 
-  reply = server_find_id (fs, "u1");
+  reply = fake_server_find_id (fs, "u1");
   g_assert_nonnull (reply);
   g_assert_cmpstr (xmpp_element_get_attribute (reply, "type"), ==, "error");
   g_assert_cmpstr (xmpp_element_get_attribute (reply, "to"), ==, DOMAIN);
@@ -1347,10 +693,10 @@ test_incoming_iqs (void)
   g_assert_cmpstr (xmpp_element_get_attribute (error_el, "type"), ==, "cancel");
   g_assert_nonnull (xmpp_element_find_child (error_el, XMPP_NS_STANZAS, "service-unavailable"));
 
-  g_assert_null (server_find_id (fs, "r1"));
-  g_assert_null (server_find_id (fs, "e1"));
+  g_assert_null (fake_server_find_id (fs, "r1"));
+  g_assert_null (fake_server_find_id (fs, "e1"));
 
-  reply = server_find_id (fs, "p1");
+  reply = fake_server_find_id (fs, "p1");
   g_assert_cmpstr (xmpp_element_get_attribute (reply, "type"), ==, "result");
   g_assert_cmpstr (xmpp_element_get_attribute (reply, "to"), ==, DOMAIN);
   g_assert_cmpuint (xmpp_element_get_n_nodes (reply), ==, 0);
@@ -1368,9 +714,10 @@ test_stream_error (void)
   test_connect (t);
   g_assert_no_error (t->connect_error);
 
-  server_write (fs, "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-                    "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>Going down"
-                    "</text></stream:error></stream:stream>");
+  fake_server_write (fs, "<stream:error>"
+                         "<system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                         "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>"
+                         "Going down</text></stream:error></stream:stream>");
   WAIT_UNTIL (t->disconnected);
 
   g_assert_error (t->disconnect_error, XMPP_STREAM_ERROR, XMPP_STREAM_ERROR_SYSTEM_SHUTDOWN);
@@ -1391,12 +738,12 @@ test_bad_xml (void)
   test_connect (t);
   g_assert_no_error (t->connect_error);
 
-  server_write (fs, "<message><body>unclosed</message>");
+  fake_server_write (fs, "<message><body>unclosed</message>");
   WAIT_UNTIL (t->disconnected);
   g_assert_error (t->disconnect_error, XMPP_ERROR, XMPP_ERROR_PROTOCOL);
   WAIT_UNTIL (fs->eof);
 
-  error_el = server_find (fs, XMPP_NS_STREAM, "error", NULL);
+  error_el = fake_server_find (fs, XMPP_NS_STREAM, "error", NULL);
   g_assert_nonnull (error_el);
   g_assert_nonnull (xmpp_element_find_child (error_el, XMPP_NS_STREAMS, "not-well-formed"));
   g_assert_true (fs->client_closed);
@@ -1418,7 +765,7 @@ test_connection_lost (void)
   iq = xmpp_stanza_new_iq ("get", DOMAIN, NULL);
   xmpp_element_add_child_new (iq, "urn:test:silent", "query");
   xmpp_client_send_iq_async (t->client, iq, NULL, iq_cb, &r);
-  WAIT_UNTIL (server_find (fs, XMPP_NS_CLIENT, "iq", "urn:test:silent") != NULL);
+  WAIT_UNTIL (fake_server_find (fs, XMPP_NS_CLIENT, "iq", "urn:test:silent") != NULL);
 
   /* Drop the TCP connection under the TLS layer. */
   g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (fs->base)),
@@ -1447,7 +794,7 @@ test_keepalive_timeout (void)
   g_assert_error (t->disconnect_error, XMPP_ERROR, XMPP_ERROR_TIMEOUT);
   g_assert_cmpuint (fs->n_pings, ==, 1);
   WAIT_UNTIL (fs->eof);
-  error_el = server_find (fs, XMPP_NS_STREAM, "error", NULL);
+  error_el = fake_server_find (fs, XMPP_NS_STREAM, "error", NULL);
   g_assert_nonnull (error_el);
   g_assert_nonnull (xmpp_element_find_child (error_el, XMPP_NS_STREAMS, "connection-timeout"));
   test_free (t);
@@ -1520,7 +867,7 @@ test_new_for_stream (void)
   g_socket_listener_close (fs->listener);
   g_clear_object (&fs->listener);
   fake_server_start (fs);
-  server_attach (fs, G_IO_STREAM (c1));
+  fake_server_attach (fs, G_IO_STREAM (c1));
 
   client = xmpp_client_new_for_stream (G_IO_STREAM (c0), jid);
   g_assert_cmpint (xmpp_client_get_state (client), ==, XMPP_CLIENT_STATE_CONNECTED);
@@ -1534,16 +881,17 @@ test_new_for_stream (void)
                            never_handler_cb, NULL, NULL);
 
   /* The scripted peer talks first; then an iq round trip. */
-  server_write (fs, "<message type='chat' from='bob@" DOMAIN "/x'><body>hi</body></message>"
-                    "<message type='headline' from='" DOMAIN "'><body>news</body></message>"
-                    "<message type='chat' from='bob@" DOMAIN "/x'><body>again</body></message>");
+  fake_server_write (fs, "<message type='chat' from='bob@" DOMAIN "/x'><body>hi</body></message>"
+                         "<message type='headline' from='" DOMAIN "'><body>news</body></message>"
+                         "<message type='chat' from='bob@" DOMAIN "/x'>"
+                         "<body>again</body></message>");
 
   iq = xmpp_stanza_new_iq ("get", NULL, "q1");
   xmpp_element_add_child_new (iq, "jabber:iq:roster", "query");
   xmpp_client_send_iq_async (client, iq, NULL, iq_cb, &r);
-  WAIT_UNTIL (server_find_id (fs, "q1") != NULL);
-  server_write (fs, "<iq type='result' id='q1' to='" USER_JID "/desk'>"
-                    "<query xmlns='jabber:iq:roster' ver='1'/></iq>");
+  WAIT_UNTIL (fake_server_find_id (fs, "q1") != NULL);
+  fake_server_write (fs, "<iq type='result' id='q1' to='" USER_JID "/desk'>"
+                         "<query xmlns='jabber:iq:roster' ver='1'/></iq>");
   WAIT_UNTIL (r.done);
   g_assert_no_error (r.error);
   g_assert_cmpuint (counts.handled, ==, 2);
@@ -1558,8 +906,8 @@ test_new_for_stream (void)
   xmpp_element_set_attribute (message, "id", "m1");
   xmpp_element_add_child_with_text (message, NULL, "body", "hello <&>");
   xmpp_client_send (client, message);
-  WAIT_UNTIL (server_find_id (fs, "m1") != NULL);
-  g_assert_cmpstr (xmpp_element_find_child_text (server_find_id (fs, "m1"), NULL, "body"), ==,
+  WAIT_UNTIL (fake_server_find_id (fs, "m1") != NULL);
+  g_assert_cmpstr (xmpp_element_find_child_text (fake_server_find_id (fs, "m1"), NULL, "body"), ==,
                    "hello <&>");
 
   xmpp_client_close_async (client, NULL, close_cb, &closed);
@@ -1578,7 +926,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  generate_certificate ();
+  fake_server_generate_certificate ();
 
   g_test_add_func ("/client/fingerprint-normalize", test_fingerprint_normalize);
   g_test_add_func ("/client/stanza-helpers", test_stanza_helpers);
