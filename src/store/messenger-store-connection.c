@@ -105,10 +105,10 @@ _messenger_store_connection_open (const char  *path,
   sqlite3_busy_timeout (conn->db, 5000);
 
   /* journal_mode=WAL is persistent in the file: the writer, which opens
-   * first, sets it.  temp_store=MEMORY keeps the sub-journal of each
-   * write's savepoint (a copy of every page the write touches) in memory:
-   * on disk it was most of the I/O of an insert.  query_only makes "one
-   * writer" a property of the code, not a promise. */
+   * first, sets it.  temp_store=MEMORY keeps statement journals (copies of
+   * the pages a statement changes, should it fail) in memory: in a
+   * temporary file they were most of the I/O of an insert.  query_only
+   * makes "one writer" a property of the code, not a promise. */
   pragmas = g_strdup_printf ("%s"
                              "PRAGMA wal_autocheckpoint=%d;"
                              "PRAGMA synchronous=NORMAL;"

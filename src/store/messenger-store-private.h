@@ -103,9 +103,10 @@ struct _MessengerStore
   gboolean         readers_closed;   /* under readers_lock */
 };
 
-/* One queued write.  func runs on the writer thread inside a savepoint of
- * the batch's transaction; it sets result (or fails), and the task completes
- * on its own main context only after the batch is committed. */
+/* One queued write.  func runs on the writer thread inside the batch's
+ * transaction; it sets result (or fails, and the batch is rolled back and
+ * replayed without it), and the task completes on its own main context only
+ * after the batch is committed. */
 typedef struct _StoreWrite StoreWrite;
 typedef gboolean (*StoreWriteFunc) (MessengerStore  *self,
                                     StoreWrite      *write,

@@ -2,7 +2,8 @@
  *
  * Each public *_async function copies its arguments into a StoreWrite and
  * queues it (messenger-store.c); the matching *_write function runs later on
- * the writer thread, inside a savepoint of the batch's transaction.
+ * the writer thread, inside the batch's transaction.  A *_write function
+ * that fails leaves its partial changes: the writer rolls the batch back.
  *
  * De-duplication of messages.  The same message reaches us several ways: live,
  * as a carbon copy, in an archive (MAM) page, and again when its sender
