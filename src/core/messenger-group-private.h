@@ -1,0 +1,31 @@
+/* messenger-group-private.h: what MessengerRoster uses to keep groups */
+#pragma once
+
+#include "messenger-contact.h"
+#include "messenger-group.h"
+
+G_BEGIN_DECLS
+
+/* @roster_name NULL: the ungrouped group. */
+MessengerGroup *_messenger_group_new             (const char       *roster_name);
+void            _messenger_group_add             (MessengerGroup   *self,
+                                                  MessengerContact *contact);
+void            _messenger_group_remove          (MessengerGroup   *self,
+                                                  MessengerContact *contact);
+/* The contact's sort keys (presence, display name) changed. */
+void            _messenger_group_contact_changed (MessengerGroup   *self,
+                                                  MessengerContact *contact);
+/* The contact's online flag flipped. */
+void            _messenger_group_online_changed  (MessengerGroup   *self,
+                                                  MessengerContact *contact);
+/* Groups by name, the ungrouped group last. */
+int             _messenger_group_compare         (gconstpointer     a,
+                                                  gconstpointer     b,
+                                                  gpointer          user_data);
+/* Position of @jid in a JID-ordered array of contacts; FALSE when absent,
+ * with *position where it would go. */
+gboolean        _messenger_contacts_find         (GPtrArray        *contacts,
+                                                  const char       *jid,
+                                                  guint            *position);
+
+G_END_DECLS

@@ -1,0 +1,495 @@
+/* test-models.c: the models (src/core) against the bundled server
+ *
+ * One story, in the order a person lives it:
+ *
+ *  1. online: Alice's roster arrives and is cached (a contact added with a
+ *     roster set comes back as a push); a subscription request reaches
+ *     the requests model and is approved; Bob's message arrives and is
+ *     stored; Alice's reply is acknowledged by the server (the ping after
+ *     it is answered);
+ *  2. the server stops, and Alice's app "restarts": new account object,
+ *     store reopened, new models, no network.  The cached roster, the
+ *     conversation and its history show; a message sent now is stored
+ *     pending;
+ *  3. the server comes back: the pending message goes out and Bob gets it
+ *     exactly once, also across one more reconnect.
+ *
+ * The server is started as in test-account.c: messenger-server on a free
+ * loopback port with its own data folder.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "messenger-conversation-list.h"
+#include "messenger-message-list.h"
+#include "messenger-roster.h"
+#include "messenger-subscription-requests.h"
+
+#define ALICE "alice@localhost"
+#define BOB   "bob@localhost"
+
+typedef struct
+{
+  char        *dir;
+  GSubprocess *server;
+  guint16      port;
+  char        *fingerprint;
+} Server;
+
+static Server srv;
+
+static void server_stop (void);
+
+#define WAIT_UNTIL(cond) \
+  G_STMT_START { \
+    gint64 _deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC; \
+    while (!(cond)) \
+      { \
+        if (g_get_monotonic_time () >= _deadline) \
+          { \
+            if (srv.server != NULL) \
+              server_stop (); \
+            g_error ("timed out waiting for %s", #cond); \
+          } \
+        g_main_context_iteration (NULL, TRUE); \
+      } \
+  } G_STMT_END
+
+/* Lets the main loop run for @ms milliseconds. */
+static gboolean
+elapsed_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_for (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, elapsed_cb, &done);
+  WAIT_UNTIL (done);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static char *
+server_binary (void)
+{
+  return g_build_filename (g_getenv ("MESSENGER_BUILD_ROOT"), "src", "server", "messenger-server", NULL);
+}
+
+static void
+add_user (const char *jid,
+          const char *password)
+{
+  g_autofree char *binary = server_binary ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *input = g_strdup_printf ("%s\n", password);
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+                           &error, binary, "user", "add", jid, "--data-dir", srv.dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, input, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0);
+}
+
+static void
+server_start (guint16 port)
+{
+  g_autofree char *binary = server_binary ();
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  const char *p;
+
+  srv.server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
+                                 "--domain", "localhost", "--data-dir", srv.dir,
+                                 "--c2s-port", port_arg, "--direct-tls-port", "0", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (srv.server));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  /* "messenger-server: listening on 127.0.0.1:PORT (STARTTLS) …; certificate SHA-256 AB:…" */
+  p = strstr (line, "127.0.0.1:");
+  g_assert_nonnull (p);
+  srv.port = (guint16) g_ascii_strtoull (p + strlen ("127.0.0.1:"), NULL, 10);
+  p = strstr (line, "SHA-256 ");
+  g_assert_nonnull (p);
+  g_free (srv.fingerprint);
+  srv.fingerprint = g_strndup (p + strlen ("SHA-256 "), 95);
+}
+
+static void
+server_stop (void)
+{
+  g_subprocess_send_signal (srv.server, SIGTERM);
+  g_subprocess_wait (srv.server, NULL, NULL);
+  g_clear_object (&srv.server);
+}
+
+static MessengerAccount *
+new_account (const char *jid,
+             const char *password)
+{
+  MessengerAccount *account = messenger_account_new (jid);
+
+  messenger_account_set_server (account, "127.0.0.1", srv.port);
+  messenger_account_set_password (account, password);
+  messenger_account_set_reconnect_delay (account, 100);
+  messenger_account_set_pinned_fingerprint (account, srv.fingerprint);
+  return account;
+}
+
+static void
+result_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static MessengerStore *
+open_store (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  MessengerStore *store = messenger_store_open (path, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+static void
+flush (MessengerStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  messenger_store_flush_async (store, NULL, result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (messenger_store_flush_finish (store, result, NULL));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gint64
+add_store_account (MessengerStore *store,
+                   const char     *jid)
+{
+  g_autoptr(MessengerStoreAccount) account = messenger_store_account_new (jid);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  messenger_store_add_account_async (store, account, NULL, result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  id = messenger_store_add_account_finish (store, result, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+/* Bob's side: counts what arrives, by body. */
+typedef struct
+{
+  GHashTable *bodies;   /* body → count */
+} Inbox;
+
+static void
+inbox_cb (MessengerAccount *account,
+          XmppMessage      *message,
+          Inbox            *inbox)
+{
+  if (message->body == NULL)
+    return;
+  g_hash_table_insert (inbox->bodies, g_strdup (message->body),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (inbox->bodies, message->body)) + 1));
+}
+
+static guint
+inbox_count (Inbox      *inbox,
+             const char *body)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (inbox->bodies, body));
+}
+
+static MessengerMessage *
+find_message (GListModel *list,
+              const char *body)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr(MessengerMessage) message = g_list_model_get_item (list, i);
+
+      if (g_strcmp0 (messenger_message_get_body (message), body) == 0)
+        return message;   /* borrowed: the list holds it */
+    }
+  return NULL;
+}
+
+static gboolean
+contact_named (MessengerRoster *roster,
+               const char      *jid,
+               const char      *name)
+{
+  MessengerContact *contact = messenger_roster_lookup (roster, jid);
+
+  return contact != NULL && g_strcmp0 (messenger_contact_get_name (contact), name) == 0;
+}
+
+static void
+roster_set_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (xmpp_roster_set_finish (XMPP_ROSTER (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+test_offline_first_and_resend (void)
+{
+  g_autofree char *store_dir = NULL;
+  g_autofree char *store_path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(XmppJid) alice_jid = xmpp_jid_new (ALICE, NULL);
+  g_autoptr(XmppJid) bob_jid = xmpp_jid_new (BOB, NULL);
+  g_autoptr(MessengerAccount) bob = new_account (BOB, "bob-pw");
+  g_autoptr(MessengerSubscriptionRequests) bob_requests = messenger_subscription_requests_new (bob);
+  MessengerStore *store;
+  MessengerAccount *alice;
+  MessengerRoster *roster;
+  MessengerConversationList *conversations;
+  MessengerSubscriptionRequests *requests;
+  MessengerConversation *with_bob;
+  MessengerMessageList *history;
+  MessengerContact *bob_contact;
+  Inbox inbox = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
+  gint64 account_id;
+  const char *thread;
+
+  store_dir = g_dir_make_tmp ("messenger-models-XXXXXX", &error);
+  g_assert_no_error (error);
+  store_path = g_build_filename (store_dir, "messenger.db", NULL);
+  store = open_store (store_path);
+  account_id = add_store_account (store, ALICE);
+
+  g_signal_connect (bob, "message", G_CALLBACK (inbox_cb), &inbox);
+
+  /* 1. Online. */
+  alice = new_account (ALICE, "alice-pw");
+  roster = messenger_roster_new (alice, store, account_id);
+  conversations = messenger_conversation_list_new (alice, store, account_id, roster);
+  requests = messenger_subscription_requests_new (alice);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (roster)), ==, 0);
+
+  messenger_account_connect (alice);
+  messenger_account_connect (bob);
+  WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
+
+  /* A roster set comes back as a push, and into the model and the cache. */
+  {
+    g_autoptr(XmppRosterItem) item = xmpp_roster_item_new (bob_jid, "Bob", (const char *[]) { "Friends", NULL });
+    gboolean done = FALSE;
+
+    xmpp_roster_set_async (messenger_account_get_roster (alice), item, NULL, roster_set_cb, &done);
+    WAIT_UNTIL (done && contact_named (roster, BOB, "Bob"));
+  }
+
+  /* Bob asks to see Alice's presence; she approves. */
+  xmpp_presence_manager_send_type (messenger_account_get_presence (bob), alice_jid, XMPP_PRESENCE_SUBSCRIBE);
+  WAIT_UNTIL (g_list_model_get_n_items (G_LIST_MODEL (requests)) == 1);
+  {
+    g_autoptr(MessengerSubscriptionRequest) request = g_list_model_get_item (G_LIST_MODEL (requests), 0);
+
+    g_assert_cmpstr (messenger_subscription_request_get_jid (request), ==, BOB);
+    g_assert_true (messenger_subscription_requests_approve (requests, request));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (requests)), ==, 0);
+  }
+  bob_contact = messenger_roster_lookup (roster, BOB);
+  WAIT_UNTIL (messenger_contact_get_subscription (bob_contact) == MESSENGER_SUBSCRIPTION_FROM);
+
+  /* And the other way: Alice asks, Bob approves, Bob's presence shows. */
+  xmpp_presence_manager_send_type (messenger_account_get_presence (alice), bob_jid, XMPP_PRESENCE_SUBSCRIBE);
+  WAIT_UNTIL (g_list_model_get_n_items (G_LIST_MODEL (bob_requests)) == 1);
+  {
+    g_autoptr(MessengerSubscriptionRequest) request = g_list_model_get_item (G_LIST_MODEL (bob_requests), 0);
+
+    g_assert_true (messenger_subscription_requests_approve (bob_requests, request));
+  }
+  WAIT_UNTIL (messenger_contact_get_subscription (bob_contact) == MESSENGER_SUBSCRIPTION_BOTH);
+  WAIT_UNTIL (messenger_contact_get_online (bob_contact));
+  g_assert_cmpstr (messenger_contact_get_subscription_description (bob_contact), ==, "You see each other");
+
+  /* Bob writes; it is stored, then shown. */
+  {
+    g_autoptr(XmppMessage) message = xmpp_message_new (XMPP_MESSAGE_CHAT, alice_jid, "Hello from Bob");
+
+    g_assert_true (messenger_account_send_message (bob, message));
+  }
+  WAIT_UNTIL (g_list_model_get_n_items (G_LIST_MODEL (conversations)) == 1);
+  with_bob = messenger_conversation_list_get_conversation (conversations, BOB);
+  g_assert_cmpstr (messenger_conversation_get_display_name (with_bob), ==, "Bob");
+  g_assert_cmpuint (messenger_contact_get_unread_count (bob_contact), ==, 1);
+  /* No <thread>: the session's generated id. */
+  thread = messenger_conversation_get_current_thread (with_bob);
+  g_assert_true (thread != NULL && g_uuid_string_is_valid (thread));
+
+  /* Alice replies: pending, sent, then acknowledged by the server. */
+  history = messenger_message_list_new (with_bob, NULL);
+  g_free (messenger_conversation_send (with_bob, "Hello Bob", NULL));
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "Hello Bob") != NULL);
+  WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Hello Bob"))
+              == MESSENGER_DELIVERY_ACKED);
+  WAIT_UNTIL (inbox_count (&inbox, "Hello Bob") == 1);
+  flush (store);
+  {
+    g_autoptr(GPtrArray) pending = messenger_store_list_pending (store, account_id, NULL);
+
+    g_assert_cmpuint (pending->len, ==, 0);
+  }
+  g_clear_object (&history);
+
+  /* 2. The server goes away, and so does Alice's app. */
+  server_stop ();
+  WAIT_UNTIL (messenger_account_get_state (alice) != MESSENGER_ACCOUNT_ONLINE);
+  g_assert_false (messenger_contact_get_online (bob_contact));
+  messenger_account_disconnect (alice);
+  flush (store);
+  g_object_unref (requests);
+  g_object_unref (conversations);
+  g_object_unref (roster);
+  g_assert_finalize_object (alice);
+  messenger_store_close (store);
+  g_object_unref (store);
+
+  /* The restart, with no network: everything from the cache. */
+  store = open_store (store_path);
+  alice = new_account (ALICE, "alice-pw");
+  roster = messenger_roster_new (alice, store, account_id);
+  conversations = messenger_conversation_list_new (alice, store, account_id, roster);
+
+  g_assert_cmpint (messenger_account_get_state (alice), ==, MESSENGER_ACCOUNT_OFFLINE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (roster)), ==, 1);
+  bob_contact = messenger_roster_lookup (roster, BOB);
+  g_assert_nonnull (bob_contact);
+  g_assert_cmpstr (messenger_contact_get_display_name (bob_contact), ==, "Bob");
+  g_assert_cmpint (messenger_contact_get_subscription (bob_contact), ==, MESSENGER_SUBSCRIPTION_BOTH);
+  g_assert_cmpstrv (messenger_contact_get_groups (bob_contact), ((const char *[]) { "Friends", NULL }));
+  g_assert_cmpuint (g_list_model_get_n_items (messenger_roster_get_groups (roster)), ==, 1);
+  g_assert_cmpuint (messenger_contact_get_unread_count (bob_contact), ==, 1);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversations)), ==, 1);
+  with_bob = messenger_conversation_list_get_conversation (conversations, BOB);
+  history = messenger_message_list_new (with_bob, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (history)), ==, 2);
+  g_assert_nonnull (find_message (G_LIST_MODEL (history), "Hello from Bob"));
+  g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Hello Bob")),
+                   ==, MESSENGER_DELIVERY_ACKED);
+
+  /* Sent while offline: stored and shown as pending. */
+  g_free (messenger_conversation_send (with_bob, "Sent while offline", NULL));
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "Sent while offline") != NULL);
+  g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Sent while offline")),
+                   ==, MESSENGER_DELIVERY_PENDING);
+  messenger_account_connect (alice);
+  run_for (300);
+  g_assert_cmpint (messenger_account_get_state (alice), !=, MESSENGER_ACCOUNT_ONLINE);
+  g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Sent while offline")),
+                   ==, MESSENGER_DELIVERY_PENDING);
+
+  /* 3. The server is back: it goes out, once. */
+  server_start (srv.port);
+  WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
+  WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Sent while offline"))
+              == MESSENGER_DELIVERY_ACKED);
+  WAIT_UNTIL (inbox_count (&inbox, "Sent while offline") == 1);
+  WAIT_UNTIL (messenger_contact_get_online (bob_contact));
+
+  /* One more reconnect: nothing acknowledged is sent again.  A message
+   * sent after it arrives after anything resent before it would. */
+  server_stop ();
+  WAIT_UNTIL (messenger_account_get_state (alice) != MESSENGER_ACCOUNT_ONLINE);
+  server_start (srv.port);
+  WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
+  g_free (messenger_conversation_send (with_bob, "After the second reconnect", NULL));
+  WAIT_UNTIL (inbox_count (&inbox, "After the second reconnect") == 1);
+  g_assert_cmpuint (inbox_count (&inbox, "Sent while offline"), ==, 1);
+  g_assert_cmpuint (inbox_count (&inbox, "Hello Bob"), ==, 1);
+  {
+    g_autoptr(GPtrArray) pending = NULL;
+
+    WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "After the second reconnect"))
+                == MESSENGER_DELIVERY_ACKED);
+    flush (store);
+    pending = messenger_store_list_pending (store, account_id, NULL);
+    g_assert_cmpuint (pending->len, ==, 0);
+  }
+
+  messenger_account_disconnect (alice);
+  messenger_account_disconnect (bob);
+  g_object_unref (history);
+  g_object_unref (conversations);
+  g_object_unref (roster);
+  g_assert_finalize_object (alice);
+  messenger_store_close (store);
+  g_object_unref (store);
+  g_hash_table_unref (inbox.bodies);
+
+  remove_tree (store_dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_setenv ("LC_ALL", "C", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  srv.dir = g_dir_make_tmp ("messenger-models-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  add_user (ALICE, "alice-pw");
+  add_user (BOB, "bob-pw");
+  server_start (0);
+
+  g_test_add_func ("/models/offline-first-and-resend", test_offline_first_and_resend);
+
+  status = g_test_run ();
+
+  if (srv.server != NULL)
+    server_stop ();
+  remove_tree (srv.dir);
+  g_free (srv.dir);
+  g_free (srv.fingerprint);
+  return status;
+}
