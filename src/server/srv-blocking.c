@@ -294,7 +294,7 @@ send_presence_of (SrvServer  *server,
   for (guint i = 0; i < sessions->len; i++)
     {
       SrvSession *session = g_ptr_array_index (sessions, i);
-      XmppElement *last = srv_session_get_presence (session);
+      g_autoptr(XmppElement) last = srv_session_get_presence (session);
       g_autoptr(XmppElement) presence = NULL;
 
       if (!srv_session_is_available (session) || last == NULL)

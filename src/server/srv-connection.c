@@ -666,6 +666,7 @@ static gboolean
 resume_reading_cb (gpointer user_data)
 {
   SrvConnection *conn = user_data;
+  SrvServer *server = conn->server;
 
   conn->pause_id = 0;
   conn->paused = FALSE;
@@ -674,10 +675,15 @@ resume_reading_cb (gpointer user_data)
   _srv_connection_ref (conn);
   read_input (conn);
   _srv_connection_unref (conn);
+  _srv_server_flush (server);
   return G_SOURCE_REMOVE;
 }
 
-/* The token bucket on bytes read; FALSE when reading must stop. */
+/* The token bucket on bytes read; FALSE when the bucket is overdrawn.
+ * Before authentication that closes the stream (policy-violation) and the
+ * bytes must not be parsed; after it, the caller still parses what it
+ * read (it was taken off the socket: dropping it would lose stanzas) and
+ * then calls pause_reading(). */
 static gboolean
 consume_tokens (SrvConnection *conn,
                 gsize          n,
@@ -699,15 +705,23 @@ consume_tokens (SrvConnection *conn,
       g_info ("%s: too much data before authentication", conn->address);
       close_with (conn, XMPP_STREAM_ERROR_POLICY_VIOLATION,
                   "Too much data before authentication", NULL);
-      return FALSE;
     }
+  return FALSE;
+}
 
-  /* Back-pressure: wait until the bucket is positive again. */
+/* Back-pressure after authentication: stop reading until the bucket is
+ * positive again. */
+static void
+pause_reading (SrvConnection *conn)
+{
+  double rate = (double) MAX (conn->server->config->rate, 1);
+
+  if (conn->paused || conn->closing || conn->destroyed || conn->tokens >= 0)
+    return;
   conn->paused = TRUE;
   update_interest (conn);
   conn->pause_id = g_timeout_add ((guint) (1 + -conn->tokens * 1000 / rate), resume_reading_cb, conn);
   g_debug ("%s: reading paused (rate limit)", conn_log_name (conn));
-  return FALSE;
 }
 
 /* Read and parse until the socket would block (or the budget is spent,
@@ -728,6 +742,7 @@ read_input (SrvConnection *conn)
       const char *message = NULL;
       gsize n = 0;
       gint64 now;
+      gboolean over;
 
       switch (io_recv (conn, read_buffer, sizeof read_buffer, &n, &message))
         {
@@ -748,8 +763,9 @@ read_input (SrvConnection *conn)
       now = _srv_now ();
       conn->last_read = now;
       conn->ping_sent = 0;
-      if (!consume_tokens (conn, n, now))
-        return;
+      over = !consume_tokens (conn, n, now);
+      if (over && conn->stage < STAGE_PRE_BIND)
+        return;             /* closed: policy-violation */
 
       if (!feed_parser (conn, read_buffer, n, &error))
         {
@@ -761,6 +777,11 @@ read_input (SrvConnection *conn)
               g_info ("%s: %s", conn_log_name (conn), error->message);
               close_with (conn, code, NULL, NULL);
             }
+          return;
+        }
+      if (over && conn->tokens < 0)
+        {
+          pause_reading (conn);
           return;
         }
 
@@ -928,6 +949,9 @@ _srv_connection_flush (SrvConnection *conn)
   conn->dirty = FALSE;
   if (conn->destroyed || conn->write_blocked || conn->handshaking || conn->lingering)
     return;
+  /* Nothing acknowledged before it is stored (group commit). */
+  if (conn->outbuf != NULL)
+    _srv_server_commit (conn->server);
 
   while (conn->outbuf != NULL && conn->out_offset < conn->outbuf->len)
     {

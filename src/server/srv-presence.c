@@ -183,7 +183,7 @@ send_resources_presence (SrvServer  *server,
   for (guint i = 0; i < sessions->len; i++)
     {
       SrvSession *session = sessions->pdata[i];
-      XmppElement *last = srv_session_get_presence (session);
+      g_autoptr(XmppElement) last = srv_session_get_presence (session);
       const char *full = session_full_jid (session);
       g_autoptr(XmppElement) presence = NULL;
 
@@ -430,7 +430,7 @@ answer_login_probes (SrvServer  *server,
       for (guint j = 0; j < sessions->len; j++)
         {
           SrvSession *contact_session = sessions->pdata[j];
-          XmppElement *last = srv_session_get_presence (contact_session);
+          g_autoptr(XmppElement) last = srv_session_get_presence (contact_session);
           g_autoptr(XmppElement) copy = NULL;
 
           if (!srv_session_is_available (contact_session) || last == NULL)
@@ -489,7 +489,7 @@ broadcast_available (SrvServer   *server,
       for (guint i = 0; i < siblings->len; i++)
         {
           SrvSession *other = siblings->pdata[i];
-          XmppElement *last = srv_session_get_presence (other);
+          g_autoptr(XmppElement) last = srv_session_get_presence (other);
           g_autoptr(XmppElement) copy = NULL;
 
           if (other == session || !srv_session_is_available (other) || last == NULL)
@@ -696,7 +696,7 @@ answer_probe (SrvServer   *server,
   for (guint i = 0; i < sessions->len; i++)
     {
       SrvSession *session = sessions->pdata[i];
-      XmppElement *last = srv_session_get_presence (session);
+      g_autoptr(XmppElement) last = srv_session_get_presence (session);
       g_autoptr(XmppElement) copy = NULL;
 
       if (!srv_session_is_available (session) || last == NULL)

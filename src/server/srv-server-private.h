@@ -80,7 +80,10 @@ struct _SrvSession
   XmppJid        *jid;             /* the full JID (after bind) */
   char           *lang;            /* the client's stream xml:lang */
 
-  XmppElement    *presence;        /* last available broadcast presence */
+  /* The last available broadcast presence, without from/to, serialised
+   * (a tree costs ~400 bytes, most of it an attribute block); NULL while
+   * it is a plain <presence/> or the session is unavailable. */
+  char           *presence_xml;
   gint            priority;
   GArray         *flags;           /* GQuark, allocated on first use */
   GPtrArray      *directed;        /* JID strings, allocated on first use */
@@ -184,6 +187,9 @@ void          _srv_server_connection_gone      (SrvServer     *self,
                                                 SrvConnection *conn);
 void          _srv_server_schedule_flush       (SrvServer     *self,
                                                 SrvConnection *conn);
+/* Group commit: ends the storage's open transaction; both flushes call
+ * it before writing anything. */
+void          _srv_server_commit               (SrvServer     *self);
 void          _srv_server_flush                (SrvServer     *self);
 void          _srv_server_bind_session         (SrvServer     *self,
                                                 SrvSession    *session);

@@ -18,6 +18,14 @@
  * detached sessions (resumption window), so an idle session costs no
  * GSource of its own.  Output written outside an epoll batch (timers,
  * shutdown) is flushed by one idle callback.
+ *
+ * Group commit: the storage batches every write of an iteration into one
+ * open transaction (srv_storage_set_batching), and _srv_server_commit()
+ * ends it before any output is written (_srv_server_flush and
+ * _srv_connection_flush call it first), so nothing is acknowledged,
+ * answered or delivered before it is on disk, at the price of one fsync
+ * an iteration instead of one a write.  Every main-loop callback that can
+ * write ends with a flush, hence a commit, even when it produced no output.
  */
 #define _GNU_SOURCE   /* accept4 */
 #include "config.h"
@@ -152,6 +160,7 @@ srv_server_new (SrvConfig      *config,
   self->config = config;
   self->domain = g_strdup (config->domain);
   self->storage = storage;
+  srv_storage_set_batching (storage, TRUE);
   self->tls = tls;
   self->epoll_fd = epoll_fd;
   self->epoll_id = g_unix_fd_add (epoll_fd, G_IO_IN, epoll_cb, self);
@@ -492,6 +501,8 @@ srv_server_free (SrvServer *self)
   g_ptr_array_unref (self->listeners);
   g_clear_handle_id (&self->epoll_id, g_source_remove);
   close (self->epoll_fd);
+  /* Commits what is pending; the storage outlives the server. */
+  srv_storage_set_batching (self->storage, FALSE);
   g_free (self->domain);
   g_free (self);
 }
@@ -516,15 +527,29 @@ _srv_server_connection_gone (SrvServer     *self,
     shutdown_finished (self);
 }
 
+/* Ends the storage's open transaction (group commit): called before any
+ * output is written. */
+void
+_srv_server_commit (SrvServer *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!srv_storage_commit (self->storage, &error))
+    g_critical ("Cannot store the last changes: %s", error->message);
+}
+
 void
 _srv_server_flush (SrvServer *self)
 {
+  /* Before anything goes out, even when nothing does. */
+  _srv_server_commit (self);
   /* Flushing can queue output for others (a lost connection ends a
    * session, whose hooks broadcast): repeat until nothing is left. */
   for (guint round = 0; self->dirty->len > 0 && round < 16; round++)
     {
       GPtrArray *dirty = self->dirty;
 
+      _srv_server_commit (self);
       self->dirty = g_ptr_array_new ();
       for (guint i = 0; i < dirty->len; i++)
         {
@@ -1195,6 +1220,7 @@ close_account_sessions_cb (gpointer user_data)
       else
         _srv_server_end_session (self, session);
     }
+  _srv_server_flush (self);
   g_free (user);
   g_free (user_data);
   return G_SOURCE_REMOVE;

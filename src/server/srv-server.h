@@ -45,8 +45,9 @@ gboolean     srv_session_is_interested    (SrvSession  *self);
 void         srv_session_set_interested   (SrvSession  *self,
                                            gboolean     interested);
 gboolean     srv_session_is_available     (SrvSession  *self);
-/* The last broadcast available presence (NULL when unavailable); setting
- * it makes the session available, NULL makes it unavailable. */
+/* The last broadcast available presence (NULL when unavailable), a new
+ * element without from and to (transfer full: it is kept serialised);
+ * setting it makes the session available, NULL makes it unavailable. */
 XmppElement *srv_session_get_presence     (SrvSession  *self);
 void         srv_session_set_presence     (SrvSession  *self,
                                            XmppElement *presence);

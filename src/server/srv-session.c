@@ -60,7 +60,7 @@ srv_session_unref (SrvSession *self)
   g_queue_clear_full (&self->unacked, (GDestroyNotify) _srv_sm_entry_free);
   g_clear_pointer (&self->bare, xmpp_jid_unref);
   g_clear_pointer (&self->jid, xmpp_jid_unref);
-  g_clear_pointer (&self->presence, xmpp_element_unref);
+  g_free (self->presence_xml);
   g_clear_pointer (&self->flags, g_array_unref);
   g_clear_pointer (&self->directed, g_ptr_array_unref);
   g_free (self->lang);
@@ -95,6 +95,7 @@ end_overflowed_cb (gpointer user_data)
                            "Too many unacknowledged stanzas");
   else
     _srv_server_end_session (self->server, self);
+  _srv_server_flush (self->server);
   return G_SOURCE_REMOVE;
 }
 
@@ -227,8 +228,23 @@ srv_session_is_available (SrvSession *self)
 XmppElement *
 srv_session_get_presence (SrvSession *self)
 {
+  g_autoptr(GError) error = NULL;
+  XmppElement *presence;
+
   g_return_val_if_fail (self != NULL, NULL);
-  return self->presence;
+
+  if (!self->available)
+    return NULL;
+  if (self->presence_xml == NULL)
+    return xmpp_element_new (SRV_NS_CLIENT, "presence");
+  presence = xmpp_element_parse (self->presence_xml, -1, &error);
+  if (presence == NULL)
+    {
+      /* Our own serialisation: cannot happen. */
+      g_critical ("Cannot parse a stored presence: %s", error->message);
+      presence = xmpp_element_new (SRV_NS_CLIENT, "presence");
+    }
+  return presence;
 }
 
 static gint
@@ -254,10 +270,21 @@ srv_session_set_presence (SrvSession  *self,
 {
   g_return_if_fail (self != NULL);
 
-  if (presence != NULL)
-    xmpp_element_ref (presence);
-  g_clear_pointer (&self->presence, xmpp_element_unref);
-  self->presence = presence;
+  g_clear_pointer (&self->presence_xml, g_free);
+  if (presence != NULL &&
+      (xmpp_element_get_n_nodes (presence) > 0 ||
+       xmpp_element_get_n_attributes (presence) >
+         (xmpp_element_get_attribute (presence, "from") != NULL ? 1u : 0u) +
+         (xmpp_element_get_attribute (presence, "to") != NULL ? 1u : 0u)))
+    {
+      /* Idle sessions are what memory is measured by: keep one short
+       * string rather than a tree (and its attribute block). */
+      g_autoptr(XmppElement) copy = xmpp_element_copy (presence);
+
+      xmpp_element_set_attribute (copy, "from", NULL);
+      xmpp_element_set_attribute (copy, "to", NULL);
+      self->presence_xml = xmpp_element_to_string (copy);
+    }
   self->available = presence != NULL;
   self->priority = presence != NULL ? parse_priority (presence) : 0;
 }

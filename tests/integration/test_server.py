@@ -1107,6 +1107,50 @@ def t_sigterm():
     C.server.log.close()
 
 
+@test('2 MiB sent as fast as possible after login, over the rate bucket: every message, in order')
+def t_rate_limit_no_loss():
+    # The previous test stopped the server: start it again on the same data,
+    # with a small post-auth burst so that any sender overdraws the bucket.
+    config = dict(C.server.config, **{'rate-burst': 128 * 1024, 'rate': 1024 * 1024})
+    C.server = Server(C.data_dir, config, C.server.args).start()
+    r = login(C.server.port, 'gina', 'ginapw', 'r', presence='<presence/>')
+    s = login(C.server.port, 'frank', 'frankpw', 's')
+    r.ping()
+    body = 'y' * 1000
+    fmt = "<message to='gina@localhost/r' type='chat'><body>flood %d %s</body></message>"
+    count = 2 * 1024 * 1024 // len(fmt % (0, body)) + 1
+    data = ''.join(fmt % (i, body) for i in range(count)).encode()
+    errors = []
+
+    def sender():
+        try:
+            s.send(data)
+            s.send("<iq type='get' id='done' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % DOMAIN)
+        except Exception as e:   # noqa: BLE001
+            errors.append(repr(e))
+
+    start = time.monotonic()
+    t = threading.Thread(target=sender)
+    t.start()
+    got = []
+    try:
+        while len(got) < count:
+            m = r.message(timeout=max(0.1, 4.5 - (time.monotonic() - start)))
+            text = m.findtext(q(NS_CLIENT, 'body')) or ''
+            got.append(int(text.split(' ', 2)[1]))
+    except (TimeoutError, StreamClosed) as e:
+        raise AssertionError('%d of %d messages arrived (%s)' % (len(got), count, e))
+    finally:
+        t.join(10)
+    assert not errors, errors
+    assert got == list(range(count)), 'out of order'
+    el = s.expect(lambda e: e.get('id') == 'done', 5, 'ping result')
+    assert el.get('type') == 'result'
+    # 2 MiB - 128 KiB at 1 MiB/s: reading must have paused.
+    assert time.monotonic() - start > 1.5, 'the rate limit did not apply'
+    r.close()
+    s.close()
+
 def main():
     if not os.path.exists(SERVER_EXE):
         print('1..0 # SKIP no messenger-server at %s' % SERVER_EXE)
