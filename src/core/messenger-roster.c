@@ -492,6 +492,11 @@ load_from_store (MessengerRoster *self)
     }
 
   /* The store returns items by JID: appending keeps the order. */
+  if (self->contacts->len == 0)
+    {
+      g_ptr_array_unref (self->contacts);
+      self->contacts = g_ptr_array_new_full (items->len, g_object_unref);
+    }
   for (guint i = 0; i < items->len; i++)
     {
       const MessengerStoreRosterItem *item = items->pdata[i];
