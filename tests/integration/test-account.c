@@ -12,16 +12,9 @@
 #include <string.h>
 
 #include "messenger-account.h"
+#include "server-fixture.h"
 
-typedef struct
-{
-  char        *dir;
-  GSubprocess *server;
-  guint16      port;
-  char        *fingerprint;
-} Server;
-
-static Server srv;
+static TestServer srv;
 
 #define WAIT_UNTIL(cond) \
   G_STMT_START { \
@@ -33,64 +26,9 @@ static Server srv;
       } \
   } G_STMT_END
 
-static char *
-server_binary (void)
-{
-  return g_build_filename (g_getenv ("MESSENGER_BUILD_ROOT"), "src", "server", "messenger-server", NULL);
-}
 
-static void
-add_user (const char *jid,
-          const char *password)
-{
-  g_autofree char *binary = server_binary ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *input = g_strdup_printf ("%s\n", password);
 
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
-                           &error, binary, "user", "add", jid, "--data-dir", srv.dir, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, input, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0);
-}
 
-static void
-server_start (guint16 port)
-{
-  g_autofree char *binary = server_binary ();
-  g_autofree char *port_arg = g_strdup_printf ("%u", port);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  const char *p;
-
-  srv.server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
-                                 "--domain", "localhost", "--data-dir", srv.dir,
-                                 "--c2s-port", port_arg, "--direct-tls-port", "0", NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (srv.server));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  /* "messenger-server: listening on 127.0.0.1:PORT (STARTTLS) …; certificate SHA-256 AB:…" */
-  p = strstr (line, "127.0.0.1:");
-  g_assert_nonnull (p);
-  srv.port = (guint16) g_ascii_strtoull (p + strlen ("127.0.0.1:"), NULL, 10);
-  p = strstr (line, "SHA-256 ");
-  g_assert_nonnull (p);
-  g_free (srv.fingerprint);
-  srv.fingerprint = g_strndup (p + strlen ("SHA-256 "), 95);
-}
-
-static void
-server_stop (void)
-{
-  g_subprocess_send_signal (srv.server, SIGTERM);
-  g_subprocess_wait (srv.server, NULL, NULL);
-  g_clear_object (&srv.server);
-}
 
 static MessengerAccount *
 new_account (const char *jid,
@@ -215,7 +153,7 @@ test_message_and_reconnect (void)
   g_assert_cmpstr (r.from, ==, "bob@localhost");
 
   /* The server goes away: the account keeps trying, and says why. */
-  server_stop ();
+  test_server_stop (&srv);
   WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_CONNECTING
               && messenger_account_get_error_kind (alice) == MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
   g_assert_nonnull (messenger_account_get_error_message (alice));
@@ -223,7 +161,7 @@ test_message_and_reconnect (void)
 
   /* It comes back on the same port: both reconnect by themselves and the
    * roster is fetched again for the new session. */
-  server_start (srv.port);
+  test_server_start (&srv, srv.port);
   WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
               && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
   g_assert_cmpuint (rosters, ==, 2);
@@ -252,9 +190,9 @@ main (int   argc,
 
   srv.dir = g_dir_make_tmp ("messenger-account-XXXXXX", &error);
   g_assert_no_error (error);
-  add_user ("alice@localhost", "alice-pw");
-  add_user ("bob@localhost", "bob-pw");
-  server_start (0);
+  test_server_add_user (&srv, "alice@localhost", "alice-pw");
+  test_server_add_user (&srv, "bob@localhost", "bob-pw");
+  test_server_start (&srv, 0);
 
   g_test_add_func ("/account/untrusted-certificate", test_untrusted_certificate);
   g_test_add_func ("/account/wrong-password", test_wrong_password);
@@ -263,6 +201,6 @@ main (int   argc,
   status = g_test_run ();
 
   if (srv.server != NULL)
-    server_stop ();
+    test_server_stop (&srv);
   return status;
 }

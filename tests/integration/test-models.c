@@ -26,21 +26,13 @@
 #include "messenger-message-list.h"
 #include "messenger-roster.h"
 #include "messenger-subscription-requests.h"
+#include "server-fixture.h"
 
 #define ALICE "alice@localhost"
 #define BOB   "bob@localhost"
 
-typedef struct
-{
-  char        *dir;
-  GSubprocess *server;
-  guint16      port;
-  char        *fingerprint;
-} Server;
+static TestServer srv;
 
-static Server srv;
-
-static void server_stop (void);
 
 #define WAIT_UNTIL(cond) \
   G_STMT_START { \
@@ -50,7 +42,7 @@ static void server_stop (void);
         if (g_get_monotonic_time () >= _deadline) \
           { \
             if (srv.server != NULL) \
-              server_stop (); \
+              test_server_stop (&srv); \
             g_error ("timed out waiting for %s", #cond); \
           } \
         g_main_context_iteration (NULL, TRUE); \
@@ -92,64 +84,9 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
-static char *
-server_binary (void)
-{
-  return g_build_filename (g_getenv ("MESSENGER_BUILD_ROOT"), "src", "server", "messenger-server", NULL);
-}
 
-static void
-add_user (const char *jid,
-          const char *password)
-{
-  g_autofree char *binary = server_binary ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *input = g_strdup_printf ("%s\n", password);
 
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
-                           &error, binary, "user", "add", jid, "--data-dir", srv.dir, NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (proc, input, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0);
-}
 
-static void
-server_start (guint16 port)
-{
-  g_autofree char *binary = server_binary ();
-  g_autofree char *port_arg = g_strdup_printf ("%u", port);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  const char *p;
-
-  srv.server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
-                                 "--domain", "localhost", "--data-dir", srv.dir,
-                                 "--c2s-port", port_arg, "--direct-tls-port", "0", NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (srv.server));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  /* "messenger-server: listening on 127.0.0.1:PORT (STARTTLS) …; certificate SHA-256 AB:…" */
-  p = strstr (line, "127.0.0.1:");
-  g_assert_nonnull (p);
-  srv.port = (guint16) g_ascii_strtoull (p + strlen ("127.0.0.1:"), NULL, 10);
-  p = strstr (line, "SHA-256 ");
-  g_assert_nonnull (p);
-  g_free (srv.fingerprint);
-  srv.fingerprint = g_strndup (p + strlen ("SHA-256 "), 95);
-}
-
-static void
-server_stop (void)
-{
-  g_subprocess_send_signal (srv.server, SIGTERM);
-  g_subprocess_wait (srv.server, NULL, NULL);
-  g_clear_object (&srv.server);
-}
 
 static MessengerAccount *
 new_account (const char *jid,
@@ -376,7 +313,7 @@ test_offline_first_and_resend (void)
   g_clear_object (&history);
 
   /* 2. The server goes away, and so does Alice's app. */
-  server_stop ();
+  test_server_stop (&srv);
   WAIT_UNTIL (messenger_account_get_state (alice) != MESSENGER_ACCOUNT_ONLINE);
   g_assert_false (messenger_contact_get_online (bob_contact));
   messenger_account_disconnect (alice);
@@ -424,7 +361,7 @@ test_offline_first_and_resend (void)
                    ==, MESSENGER_DELIVERY_PENDING);
 
   /* 3. The server is back: it goes out, once. */
-  server_start (srv.port);
+  test_server_start (&srv, srv.port);
   WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
               && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
   WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Sent while offline"))
@@ -434,9 +371,9 @@ test_offline_first_and_resend (void)
 
   /* One more reconnect: nothing acknowledged is sent again.  A message
    * sent after it arrives after anything resent before it would. */
-  server_stop ();
+  test_server_stop (&srv);
   WAIT_UNTIL (messenger_account_get_state (alice) != MESSENGER_ACCOUNT_ONLINE);
-  server_start (srv.port);
+  test_server_start (&srv, srv.port);
   WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_ONLINE
               && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
   g_free (messenger_conversation_send (with_bob, "After the second reconnect", NULL));
@@ -478,16 +415,16 @@ main (int   argc,
 
   srv.dir = g_dir_make_tmp ("messenger-models-server-XXXXXX", &error);
   g_assert_no_error (error);
-  add_user (ALICE, "alice-pw");
-  add_user (BOB, "bob-pw");
-  server_start (0);
+  test_server_add_user (&srv, ALICE, "alice-pw");
+  test_server_add_user (&srv, BOB, "bob-pw");
+  test_server_start (&srv, 0);
 
   g_test_add_func ("/models/offline-first-and-resend", test_offline_first_and_resend);
 
   status = g_test_run ();
 
   if (srv.server != NULL)
-    server_stop ();
+    test_server_stop (&srv);
   remove_tree (srv.dir);
   g_free (srv.dir);
   g_free (srv.fingerprint);

@@ -1,0 +1,69 @@
+/* server-fixture.c: the bundled server for integration tests */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "server-fixture.h"
+
+char *
+test_server_binary (void)
+{
+  return g_build_filename (g_getenv ("MESSENGER_BUILD_ROOT"), "src", "server", "messenger-server", NULL);
+}
+
+void
+test_server_add_user (TestServer *srv,
+                      const char *jid,
+                      const char *password)
+{
+  g_autofree char *binary = test_server_binary ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *input = g_strdup_printf ("%s\n", password);
+
+  /* The password goes through stdin, as a person would type it. */
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+                           &error, binary, "user", "add", jid, "--data-dir", srv->dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, input, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0);
+}
+
+void
+test_server_start (TestServer *srv,
+                   guint16     port)
+{
+  g_autofree char *binary = test_server_binary ();
+  g_autofree char *port_arg = g_strdup_printf ("%u", port);
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  const char *p;
+
+  srv->server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
+                                  "--domain", "localhost", "--data-dir", srv->dir,
+                                  "--c2s-port", port_arg, "--direct-tls-port", "0", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (srv->server));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  /* "messenger-server: listening on 127.0.0.1:PORT (STARTTLS) …; certificate SHA-256 AB:…" */
+  p = strstr (line, "127.0.0.1:");
+  g_assert_nonnull (p);
+  srv->port = (guint16) g_ascii_strtoull (p + strlen ("127.0.0.1:"), NULL, 10);
+  p = strstr (line, "SHA-256 ");
+  g_assert_nonnull (p);
+  g_free (srv->fingerprint);
+  srv->fingerprint = g_strndup (p + strlen ("SHA-256 "), 95);
+}
+
+void
+test_server_stop (TestServer *srv)
+{
+  g_subprocess_send_signal (srv->server, SIGTERM);
+  g_subprocess_wait (srv->server, NULL, NULL);
+  g_clear_object (&srv->server);
+}
