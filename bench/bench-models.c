@@ -18,7 +18,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -362,33 +364,91 @@ compare_doubles (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+/* The calling thread's CPU time in µs: steadier than the wall clock when
+ * other work shares the machine.  The roster loads on this thread. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* Minor page faults of the process so far: memory touched for the first
+ * time, the main cost of a first load. */
+static long
+minor_faults (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+typedef struct
+{
+  double wall_ms;
+  double cpu_ms;
+  long   faults;
+} RosterLoad;
+
+static int
+compare_loads (gconstpointer a,
+               gconstpointer b)
+{
+  return compare_doubles (&((const RosterLoad *) a)->wall_ms, &((const RosterLoad *) b)->wall_ms);
+}
+
+static int
+compare_cpu (gconstpointer a,
+             gconstpointer b)
+{
+  return compare_doubles (&((const RosterLoad *) a)->cpu_ms, &((const RosterLoad *) b)->cpu_ms);
+}
+
+static void
+count_item_cb (const MessengerStoreRosterItem *item,
+               gpointer                        user_data)
+{
+  (*(guint *) user_data)++;
+}
+
 static gboolean
 bench_roster (MessengerStore *store,
               gint64          account_id)
 {
   MessengerAccount *account = messenger_account_new (ACCOUNT_JID);
-  g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (double));
-  double first = 0, median, rss_before = 0, rss_after = 0;
+  g_autoptr(GArray) warm = g_array_new (FALSE, FALSE, sizeof (RosterLoad));
+  g_autoptr(GArray) store_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  RosterLoad cold = { 0 }, median = { 0 };
+  double rss_before = 0, rss_after = 0, median_cpu = 0;
   guint n_groups_loaded = 0, n_contacts_loaded = 0;
+  gboolean ok;
 
-  for (guint round = 0; round < MAX (roster_rounds, 1); round++)
+  /* Round 0 is the first load in the process (cold); the others are warm. */
+  for (guint round = 0; round < MAX (roster_rounds, 1) + 1; round++)
     {
       MessengerRoster *roster;
       GListModel *groups;
-      gint64 start;
-      double ms;
+      gint64 start, start_cpu;
+      long start_faults;
+      RosterLoad load;
 
       if (round == 0)
         rss_before = rss_mb ();
+      start_faults = minor_faults ();
+      start_cpu = thread_cpu_us ();
       start = g_get_monotonic_time ();
       roster = messenger_roster_new (account, store, account_id);
       groups = messenger_roster_get_groups (roster);
       n_groups_loaded = g_list_model_get_n_items (groups);
-      ms = ms_since (start);
-      g_array_append_val (samples, ms);
+      load.wall_ms = ms_since (start);
+      load.cpu_ms = (thread_cpu_us () - start_cpu) / 1000.0;
+      load.faults = minor_faults () - start_faults;
       if (round == 0)
         {
-          first = ms;
+          cold = load;
           rss_after = rss_mb ();
           n_contacts_loaded = 0;
           for (guint i = 0; i < n_groups_loaded; i++)
@@ -400,23 +460,48 @@ bench_roster (MessengerStore *store,
           if (messenger_roster_lookup (roster, BIG_PEER) == NULL)
             g_error ("The roster has no " BIG_PEER);
         }
+      else
+        g_array_append_val (warm, load);
       g_object_unref (roster);
       while (g_main_context_iteration (NULL, FALSE))
         ;
     }
   g_object_unref (account);
 
-  g_array_sort (samples, compare_doubles);
-  median = g_array_index (samples, double, samples->len / 2);
+  /* The store's share, warm: the same read with nothing made of it. */
+  for (guint round = 0; round < MAX (roster_rounds, 1); round++)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 start = g_get_monotonic_time ();
+      guint n = 0;
+      double ms;
+
+      if (!messenger_store_foreach_roster_item (store, account_id, NULL, count_item_cb, &n, &error))
+        g_error ("Cannot read the roster: %s", error->message);
+      ms = ms_since (start);
+      g_array_append_val (store_ms, ms);
+    }
+  g_array_sort (store_ms, compare_doubles);
+
+  g_array_sort (warm, compare_cpu);
+  median_cpu = g_array_index (warm, RosterLoad, warm->len / 2).cpu_ms;
+  g_array_sort (warm, compare_loads);
+  median = g_array_index (warm, RosterLoad, warm->len / 2);
+  ok = cold.wall_ms < ROSTER_TARGET_MS && median.wall_ms < ROSTER_TARGET_MS;
 
   g_print ("\nRoster of %u contacts from the cache into the models (%u groups, %u memberships)\n",
            n_roster, n_groups_loaded, n_contacts_loaded);
-  g_print ("  first load in the process:   %7.2f ms  target < %.0f ms  %s\n",
-           first, ROSTER_TARGET_MS, verdict (first < ROSTER_TARGET_MS));
-  g_print ("  median of %2u loads:          %7.2f ms  target < %.0f ms  %s\n",
-           samples->len, median, ROSTER_TARGET_MS, verdict (median < ROSTER_TARGET_MS));
-  g_print ("  VmRSS of the loaded roster:  %+7.1f MB\n", rss_after - rss_before);
-  return first < ROSTER_TARGET_MS && median < ROSTER_TARGET_MS;
+  g_print ("  cold, first load in the process: %7.2f ms  target < %.0f ms  %s  "
+           "(CPU %.2f ms, %ld page faults)\n",
+           cold.wall_ms, ROSTER_TARGET_MS, verdict (cold.wall_ms < ROSTER_TARGET_MS), cold.cpu_ms, cold.faults);
+  g_print ("  warm, median of %2u more loads:   %7.2f ms  target < %.0f ms  %s  "
+           "(CPU median %.2f ms, %ld page faults)\n",
+           warm->len, median.wall_ms, ROSTER_TARGET_MS, verdict (median.wall_ms < ROSTER_TARGET_MS),
+           median_cpu, median.faults);
+  g_print ("  of which the store's read, warm:  %7.2f ms  (median, the rows alone)\n",
+           g_array_index (store_ms, double, store_ms->len / 2));
+  g_print ("  VmRSS of the loaded roster:      %+7.1f MB\n", rss_after - rss_before);
+  return ok;
 }
 
 int

@@ -195,6 +195,7 @@ struct _Bench
 
   int         epfd;
   gnutls_certificate_credentials_t credentials;
+  gnutls_priority_t priority;       /* the default one, parsed once */
   struct sockaddr_in address;
   char       *header;            /* our stream header */
   char       *padding;
@@ -808,8 +809,10 @@ conn_start_tls (Conn *c)
   int ret;
 
   ret = gnutls_init (&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  /* gnutls_set_default_priority() would parse the priority string again
+   * for every connection. */
   if (ret >= 0)
-    ret = gnutls_set_default_priority (c->tls);
+    ret = gnutls_priority_set (c->tls, self->priority);
   if (ret >= 0)
     ret = gnutls_credentials_set (c->tls, GNUTLS_CRD_CERTIFICATE, self->credentials);
   if (ret >= 0)
@@ -2158,6 +2161,8 @@ main (int    argc,
   ret = gnutls_global_init ();
   if (ret >= 0)
     ret = gnutls_certificate_allocate_credentials (&self->credentials);
+  if (ret >= 0)
+    ret = gnutls_priority_init2 (&self->priority, NULL, NULL, 0);
   if (ret < 0)
     {
       g_printerr ("bench-server: GnuTLS: %s\n", gnutls_strerror (ret));
@@ -2237,6 +2242,7 @@ main (int    argc,
   g_ptr_array_unref (self->dirty);
   g_array_unref (self->samples);
   gnutls_certificate_free_credentials (self->credentials);
+  gnutls_priority_deinit (self->priority);
   gnutls_global_deinit ();
   close (self->epfd);
   g_free (self->latencies_us);

@@ -5,10 +5,19 @@
  *      │ disconnect()         │  └──── reconnect timer ◀──────┤ connection lost
  *      │                      ▼                               │
  *      └──────────────────  ERROR (auth, certificate, …) ◀────┘
+ *                              │ connect()
+ *                              └──▶ CONNECTING (error cleared in the same change)
  *
  * Each connection attempt gets a new XmppClient and its feature objects;
  * their signals are forwarded by the account, so models never hold on to a
- * session that is gone.  Errors a person must fix stop the reconnects.
+ * session that is gone.  Errors a person must fix stop the reconnects, and
+ * with "auto-reconnect" off every error does (a first sign-in wants to
+ * report a wrong server at once rather than retry it for ever).
+ *
+ * State, error kind and error message change together in set_state(), with
+ * notifications held until all three hold their new values: whoever
+ * listens to "state" reads the matching error, and never sees a
+ * half-changed mix such as ERROR without a kind.
  */
 #include "config.h"
 
@@ -16,6 +25,9 @@
 #include <string.h>
 
 #include "messenger-account.h"
+#include "xmpp-carbons.h"
+#include "xmpp-mam.h"
+#include "xmpp-receipts.h"
 
 #define MAX_RECONNECT_DELAY_MS (5 * 60 * 1000)
 
@@ -31,6 +43,9 @@ struct _MessengerAccount
   char                      *pinned;
   char                      *resource;
   char                      *roster_version;
+  gboolean                   send_chat_states;
+  gboolean                   send_receipts;
+  gboolean                   auto_reconnect;
 
   MessengerAccountState      state;
   MessengerAccountErrorKind  error_kind;
@@ -45,8 +60,12 @@ struct _MessengerAccount
   XmppRoster                *roster;
   XmppPresenceManager       *presence;
   XmppMessenger             *messenger;
+  XmppCarbons               *carbons;
   XmppDisco                 *disco;
   GCancellable              *cancellable;
+  guint                      setup_pending;  /* roster, server and account disco */
+  gboolean                   has_archive;    /* XEP-0313 on our bare JID */
+  gboolean                   server_carbons; /* XEP-0280 on the server */
 
   guint                      reconnect_source;
   guint                      first_delay_ms;
@@ -79,6 +98,9 @@ enum {
   PROP_ERROR_MESSAGE,
   PROP_SHOW,
   PROP_STATUS,
+  PROP_SEND_CHAT_STATES,
+  PROP_SEND_RECEIPTS,
+  PROP_AUTO_RECONNECT,
   N_PROPS
 };
 
@@ -89,13 +111,16 @@ enum {
   SIGNAL_PRESENCE_CHANGED,
   SIGNAL_SUBSCRIPTION,
   SIGNAL_MESSAGE,
+  SIGNAL_NOTIFICATION,
+  SIGNAL_CARBON,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void start_session (MessengerAccount *self);
+static void start_session (MessengerAccount *self,
+                           gboolean          fresh);
 
 MessengerAccount *
 messenger_account_new (const char *jid)
@@ -159,9 +184,15 @@ drop_session (MessengerAccount *self)
     g_signal_handlers_disconnect_by_data (self->presence, self);
   if (self->messenger != NULL)
     g_signal_handlers_disconnect_by_data (self->messenger, self);
+  if (self->carbons != NULL)
+    g_signal_handlers_disconnect_by_data (self->carbons, self);
   g_clear_object (&self->roster);
   g_clear_object (&self->presence);
   g_clear_object (&self->messenger);
+  g_clear_object (&self->carbons);
+  self->setup_pending = 0;
+  self->has_archive = FALSE;
+  self->server_carbons = FALSE;
   g_clear_pointer (&self->disco, xmpp_disco_free);
   g_clear_object (&self->client);
 }
@@ -246,7 +277,7 @@ reconnect_cb (gpointer user_data)
 
   self->reconnect_source = 0;
   if (self->wanted)
-    start_session (self);
+    start_session (self, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -281,7 +312,7 @@ fail_session (MessengerAccount *self,
     }
   drop_session (self);
 
-  if (kind == MESSENGER_ACCOUNT_ERROR_UNREACHABLE && self->wanted)
+  if (kind == MESSENGER_ACCOUNT_ERROR_UNREACHABLE && self->wanted && self->auto_reconnect)
     {
       /* Retried by itself: connecting again, showing why it isn't online. */
       set_state (self, MESSENGER_ACCOUNT_CONNECTING, kind, message);
@@ -302,13 +333,16 @@ disconnected_cb (XmppClient       *client,
   if (error == NULL)
     {
       drop_session (self);
-      if (self->wanted)
+      if (self->wanted && self->auto_reconnect)
         {
           set_state (self, MESSENGER_ACCOUNT_CONNECTING, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
           schedule_reconnect (self);
         }
       else
-        set_state (self, MESSENGER_ACCOUNT_OFFLINE, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
+        {
+          self->wanted = FALSE;
+          set_state (self, MESSENGER_ACCOUNT_OFFLINE, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
+        }
       return;
     }
   fail_session (self, error);
@@ -359,12 +393,42 @@ message_cb (XmppMessenger    *messenger,
 }
 
 static void
+notification_cb (XmppMessenger    *messenger,
+                 XmppMessage      *message,
+                 MessengerAccount *self)
+{
+  g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, message);
+}
+
+static void
+carbon_cb (XmppCarbons      *carbons,
+           XmppMessage      *message,
+           MessengerAccount *self)
+{
+  g_signal_emit (self, signals[SIGNAL_CARBON], 0, message);
+}
+
+static void
 send_own_presence (MessengerAccount *self)
 {
   if (self->presence != NULL)
     xmpp_presence_manager_set_own (self->presence,
                                    self->show == XMPP_SHOW_OFFLINE ? XMPP_SHOW_AVAILABLE : self->show,
                                    self->status, 0);
+}
+
+/* The roster and what the server and the account support are known: the
+ * session is ready. */
+static void
+setup_step_done (MessengerAccount *self)
+{
+  if (self->setup_pending == 0 || --self->setup_pending > 0)
+    return;
+
+  /* RFC 6121 §2.2: the roster first, then the initial presence. */
+  send_own_presence (self);
+  self->next_delay_ms = self->first_delay_ms;
+  set_state (self, MESSENGER_ACCOUNT_ONLINE, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
 }
 
 static void
@@ -393,11 +457,71 @@ roster_fetched_cb (GObject      *source,
     messenger_account_set_roster_version (self, version);
   g_signal_emit (self, signals[SIGNAL_ROSTER_RECEIVED], 0, items,
                  version != NULL ? version : self->roster_version, unchanged);
+  setup_step_done (self);
+}
 
-  /* RFC 6121 §2.2: the roster first, then the initial presence. */
-  send_own_presence (self);
-  self->next_delay_ms = self->first_delay_ms;
-  set_state (self, MESSENGER_ACCOUNT_ONLINE, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
+static gboolean
+info_has_feature (XmppElement *query,
+                  const char  *feature)
+{
+  for (XmppElement *child = xmpp_element_next_child (query, NULL);
+       child != NULL;
+       child = xmpp_element_next_child (query, child))
+    if (xmpp_element_is (child, XMPP_NS_DISCO_INFO, "feature")
+        && g_strcmp0 (xmpp_element_get_attribute (child, "var"), feature) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+carbons_enabled_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!xmpp_carbons_enable_finish (XMPP_CARBONS (source), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("The server refused to enable carbons: %s", error->message);
+}
+
+static void
+server_info_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  MessengerAccount *self = user_data;
+  g_autoptr(XmppElement) query = NULL;
+  g_autoptr(GError) error = NULL;
+
+  query = xmpp_disco_query_info_finish (XMPP_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  /* Without an answer the server has no features we need. */
+  if (query != NULL && info_has_feature (query, XMPP_NS_CARBONS))
+    {
+      /* Sent before the initial presence, so every chat message the
+       * server routes after it is copied to us. */
+      self->server_carbons = TRUE;
+      xmpp_carbons_enable_async (self->carbons, TRUE, self->cancellable, carbons_enabled_cb, NULL);
+    }
+  setup_step_done (self);
+}
+
+static void
+account_info_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  MessengerAccount *self = user_data;
+  g_autoptr(XmppElement) query = NULL;
+  g_autoptr(GError) error = NULL;
+
+  query = xmpp_disco_query_info_finish (XMPP_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->has_archive = query != NULL && info_has_feature (query, XMPP_NS_MAM);
+  setup_step_done (self);
 }
 
 static void
@@ -416,13 +540,23 @@ connected_cb (GObject      *source,
       return;
     }
 
+  self->setup_pending = 3;
   xmpp_roster_fetch_async (self->roster, self->roster_version, self->cancellable,
                            roster_fetched_cb, self);
+  xmpp_disco_query_info_async (self->client, xmpp_jid_get_domain (self->jid), NULL, self->cancellable,
+                               server_info_cb, self);
+  xmpp_disco_query_info_async (self->client, xmpp_jid_get_bare_string (self->jid), NULL, self->cancellable,
+                               account_info_cb, self);
 }
 
+/* @fresh: asked for (connect()), so an earlier error is over; otherwise a
+ * reconnect, which keeps showing why the account is not online yet. */
 static void
-start_session (MessengerAccount *self)
+start_session (MessengerAccount *self,
+               gboolean          fresh)
 {
+  gboolean keep_error = !fresh && self->error_kind == MESSENGER_ACCOUNT_ERROR_UNREACHABLE;
+
   drop_session (self);
 
   if (self->password == NULL)
@@ -444,8 +578,12 @@ start_session (MessengerAccount *self)
     xmpp_client_set_resource (self->client, self->resource);
 
   self->disco = xmpp_disco_new (self->client, "client", "pc", "Messenger");
+  xmpp_disco_add_feature (self->disco, XMPP_NS_RECEIPTS);
+  xmpp_disco_add_feature (self->disco, XMPP_NS_CHAT_STATES);
   self->roster = xmpp_roster_new (self->client);
   self->presence = xmpp_presence_manager_new (self->client, self->disco);
+  /* Before the messenger: carbons are consumed, never seen as messages. */
+  self->carbons = xmpp_carbons_new (self->client);
   self->messenger = xmpp_messenger_new (self->client);
 
   g_signal_connect (self->client, "disconnected", G_CALLBACK (disconnected_cb), self);
@@ -454,10 +592,12 @@ start_session (MessengerAccount *self)
   g_signal_connect (self->presence, "changed", G_CALLBACK (presence_changed_cb), self);
   g_signal_connect (self->presence, "subscription", G_CALLBACK (subscription_cb), self);
   g_signal_connect (self->messenger, "message", G_CALLBACK (message_cb), self);
+  g_signal_connect (self->messenger, "notification", G_CALLBACK (notification_cb), self);
+  g_signal_connect (self->carbons, "message", G_CALLBACK (carbon_cb), self);
 
-  set_state (self, MESSENGER_ACCOUNT_CONNECTING, self->error_kind == MESSENGER_ACCOUNT_ERROR_UNREACHABLE
-                                                 ? self->error_kind : MESSENGER_ACCOUNT_ERROR_NONE,
-             self->error_kind == MESSENGER_ACCOUNT_ERROR_UNREACHABLE ? self->error_message : NULL);
+  set_state (self, MESSENGER_ACCOUNT_CONNECTING,
+             keep_error ? self->error_kind : MESSENGER_ACCOUNT_ERROR_NONE,
+             keep_error ? self->error_message : NULL);
   xmpp_client_connect_async (self->client, self->cancellable, connected_cb, self);
 }
 
@@ -471,8 +611,9 @@ messenger_account_connect (MessengerAccount *self)
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
   if (self->state == MESSENGER_ACCOUNT_ONLINE)
     return;
-  set_state (self, self->state, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
-  start_session (self);
+  /* Straight to CONNECTING (or to the error that stops it at once): no
+   * passing state in between. */
+  start_session (self, TRUE);
 }
 
 void
@@ -540,6 +681,67 @@ messenger_account_set_direct_tls (MessengerAccount *self,
   self->direct_tls = direct_tls;
 }
 
+const char *
+messenger_account_get_server (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), NULL);
+  return self->host;
+}
+
+guint16
+messenger_account_get_port (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), 0);
+  return self->port;
+}
+
+gboolean
+messenger_account_get_direct_tls (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->direct_tls;
+}
+
+void
+messenger_account_set_send_chat_states (MessengerAccount *self,
+                                        gboolean          send)
+{
+  g_return_if_fail (MESSENGER_IS_ACCOUNT (self));
+
+  send = !!send;
+  if (self->send_chat_states == send)
+    return;
+  self->send_chat_states = send;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_CHAT_STATES]);
+}
+
+gboolean
+messenger_account_get_send_chat_states (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->send_chat_states;
+}
+
+void
+messenger_account_set_send_receipts (MessengerAccount *self,
+                                     gboolean          send)
+{
+  g_return_if_fail (MESSENGER_IS_ACCOUNT (self));
+
+  send = !!send;
+  if (self->send_receipts == send)
+    return;
+  self->send_receipts = send;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEND_RECEIPTS]);
+}
+
+gboolean
+messenger_account_get_send_receipts (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->send_receipts;
+}
+
 void
 messenger_account_set_pinned_fingerprint (MessengerAccount *self,
                                           const char       *sha256)
@@ -577,6 +779,39 @@ messenger_account_set_password (MessengerAccount *self,
     memset (self->password, 0, strlen (self->password));
   g_free (self->password);
   self->password = g_strdup (password);
+}
+
+void
+messenger_account_set_auto_reconnect (MessengerAccount *self,
+                                      gboolean          auto_reconnect)
+{
+  g_return_if_fail (MESSENGER_IS_ACCOUNT (self));
+
+  auto_reconnect = !!auto_reconnect;
+  if (self->auto_reconnect == auto_reconnect)
+    return;
+  self->auto_reconnect = auto_reconnect;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_RECONNECT]);
+  /* Waiting to try again: stop waiting, and say why it is not online. */
+  if (!auto_reconnect && self->reconnect_source != 0)
+    {
+      g_clear_handle_id (&self->reconnect_source, g_source_remove);
+      self->wanted = FALSE;
+      set_state (self,
+                 self->error_kind != MESSENGER_ACCOUNT_ERROR_NONE ? MESSENGER_ACCOUNT_ERROR
+                                                                  : MESSENGER_ACCOUNT_OFFLINE,
+                 self->error_kind, self->error_message);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+gboolean
+messenger_account_get_auto_reconnect (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->auto_reconnect;
 }
 
 void
@@ -692,6 +927,33 @@ messenger_account_get_presence (MessengerAccount *self)
 }
 
 gboolean
+messenger_account_has_archive (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->state == MESSENGER_ACCOUNT_ONLINE && self->has_archive;
+}
+
+gboolean
+messenger_account_has_carbons (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->state == MESSENGER_ACCOUNT_ONLINE && self->server_carbons;
+}
+
+gboolean
+messenger_account_send_stanza (MessengerAccount *self,
+                               XmppElement      *stanza)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  g_return_val_if_fail (stanza != NULL, FALSE);
+
+  if (self->state != MESSENGER_ACCOUNT_ONLINE || self->client == NULL)
+    return FALSE;
+  xmpp_client_send (self->client, stanza);
+  return TRUE;
+}
+
+gboolean
 messenger_account_send_message (MessengerAccount *self,
                                 XmppMessage      *message)
 {
@@ -732,6 +994,15 @@ messenger_account_get_property (GObject    *object,
     case PROP_STATUS:
       g_value_set_string (value, self->status);
       break;
+    case PROP_SEND_CHAT_STATES:
+      g_value_set_boolean (value, self->send_chat_states);
+      break;
+    case PROP_SEND_RECEIPTS:
+      g_value_set_boolean (value, self->send_receipts);
+      break;
+    case PROP_AUTO_RECONNECT:
+      g_value_set_boolean (value, self->auto_reconnect);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -753,6 +1024,15 @@ messenger_account_set_property (GObject      *object,
         g_return_if_fail (jid != NULL);
         self->jid = xmpp_jid_get_bare (jid);
       }
+      break;
+    case PROP_SEND_CHAT_STATES:
+      messenger_account_set_send_chat_states (self, g_value_get_boolean (value));
+      break;
+    case PROP_SEND_RECEIPTS:
+      messenger_account_set_send_receipts (self, g_value_get_boolean (value));
+      break;
+    case PROP_AUTO_RECONNECT:
+      messenger_account_set_auto_reconnect (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -817,6 +1097,15 @@ messenger_account_class_init (MessengerAccountClass *klass)
   properties[PROP_STATUS] =
     g_param_spec_string ("status", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEND_CHAT_STATES] =
+    g_param_spec_boolean ("send-chat-states", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEND_RECEIPTS] =
+    g_param_spec_boolean ("send-receipts", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_AUTO_RECONNECT] =
+    g_param_spec_boolean ("auto-reconnect", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_ROSTER_RECEIVED] =
@@ -837,6 +1126,12 @@ messenger_account_class_init (MessengerAccountClass *klass)
   signals[SIGNAL_MESSAGE] =
     g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_NOTIFICATION] =
+    g_signal_new ("notification", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CARBON] =
+    g_signal_new ("carbon", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -844,6 +1139,9 @@ messenger_account_init (MessengerAccount *self)
 {
   self->state = MESSENGER_ACCOUNT_OFFLINE;
   self->show = XMPP_SHOW_AVAILABLE;
+  self->send_chat_states = TRUE;
+  self->send_receipts = TRUE;
+  self->auto_reconnect = TRUE;
   self->first_delay_ms = 2000;
   self->next_delay_ms = self->first_delay_ms;
 }

@@ -5,7 +5,8 @@
  * the error in plain words, and, while online, the protocol objects
  * (roster, presence, messages) other models build on.  It reconnects by
  * itself after a lost connection, with a growing delay, but never after
- * an error a person must fix (wrong password, untrusted certificate).
+ * an error a person must fix (wrong password, untrusted certificate), nor
+ * at all while "auto-reconnect" is off.
  */
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include "xmpp-client.h"
 #include "xmpp-disco.h"
+#include "xmpp-element.h"
 #include "xmpp-message.h"
 #include "xmpp-presence.h"
 #include "xmpp-roster.h"
@@ -57,6 +59,11 @@ void                      messenger_account_set_server         (MessengerAccount
                                                                 guint16           port);
 void                      messenger_account_set_direct_tls     (MessengerAccount *self,
                                                                 gboolean          direct_tls);
+/* The host set above (NULL: DNS SRV lookup), its port (0: the default) and
+ * whether it speaks TLS from the first byte. */
+const char               *messenger_account_get_server         (MessengerAccount *self);
+guint16                   messenger_account_get_port           (MessengerAccount *self);
+gboolean                  messenger_account_get_direct_tls     (MessengerAccount *self);
 void                      messenger_account_set_pinned_fingerprint (MessengerAccount *self,
                                                                 const char       *sha256);
 const char               *messenger_account_get_pinned_fingerprint (MessengerAccount *self);
@@ -65,6 +72,24 @@ void                      messenger_account_set_resource       (MessengerAccount
 /* The password, kept in memory only (the keyring is the caller's job). */
 void                      messenger_account_set_password       (MessengerAccount *self,
                                                                 const char       *password);
+/* Privacy settings (properties "send-chat-states" and "send-receipts",
+ * both TRUE by default): whether to tell contacts that we are typing
+ * (XEP-0085) and that their messages arrived (XEP-0184).  Receipts and
+ * chat states of others are always read. */
+void                      messenger_account_set_send_chat_states (MessengerAccount *self,
+                                                                gboolean          send);
+gboolean                  messenger_account_get_send_chat_states (MessengerAccount *self);
+void                      messenger_account_set_send_receipts  (MessengerAccount *self,
+                                                                gboolean          send);
+gboolean                  messenger_account_get_send_receipts  (MessengerAccount *self);
+/* Whether a failed or lost connection is tried again by itself (property
+ * "auto-reconnect", TRUE by default).  Off, the account stays in ERROR
+ * (or OFFLINE after an orderly close) until connect() is called again: a
+ * first sign-in uses this to report a wrong server or an unreachable one
+ * at once.  Turning it off while waiting to reconnect stops the wait. */
+void                      messenger_account_set_auto_reconnect (MessengerAccount *self,
+                                                                gboolean          auto_reconnect);
+gboolean                  messenger_account_get_auto_reconnect (MessengerAccount *self);
 /* Delay before the first reconnect; doubled each failure up to 5 minutes. */
 void                      messenger_account_set_reconnect_delay (MessengerAccount *self,
                                                                 guint             milliseconds);
@@ -76,6 +101,10 @@ const char               *messenger_account_get_error_message  (MessengerAccount
 /* After MESSENGER_ACCOUNT_ERROR_CERTIFICATE: the certificate found. */
 XmppCertificateInfo      *messenger_account_get_certificate_info (MessengerAccount *self);
 
+/* Connect, or connect again now.  From ERROR (or a reconnect wait) the
+ * account goes straight to CONNECTING, its error cleared in the same
+ * change: one "state" notification, with "error-kind" and "error-message"
+ * already NONE and NULL when it is emitted. */
 void                      messenger_account_connect            (MessengerAccount *self);
 /* Trust the certificate reported by the last error (pin it) and connect. */
 void                      messenger_account_trust_certificate  (MessengerAccount *self);
@@ -103,6 +132,15 @@ XmppPresenceManager      *messenger_account_get_presence       (MessengerAccount
 /* Send a message now; FALSE when offline (the caller keeps it pending). */
 gboolean                  messenger_account_send_message       (MessengerAccount *self,
                                                                 XmppMessage      *message);
+/* Send any stanza now (receipts); FALSE when offline. */
+gboolean                  messenger_account_send_stanza        (MessengerAccount *self,
+                                                                XmppElement      *stanza);
+/* While online: whether our account has a message archive (XEP-0313 v2,
+ * asked with disco#info on our bare JID before the session turned
+ * ONLINE), and whether the server offers carbons (XEP-0280, enabled for
+ * each session before the initial presence). */
+gboolean                  messenger_account_has_archive        (MessengerAccount *self);
+gboolean                  messenger_account_has_carbons        (MessengerAccount *self);
 
 /* Signals (forwarded from whichever session is current):
  *  "roster-received" (GPtrArray *items or NULL, const char *version,
@@ -112,7 +150,13 @@ gboolean                  messenger_account_send_message       (MessengerAccount
  *  "presence"        (XmppPresence *presence)
  *  "presence-changed" (XmppJid *bare)
  *  "subscription"    (XmppJid *from, XmppPresenceType type)
- *  "message"         (XmppMessage *message)
+ *  "message"         (XmppMessage *message): a message with content (body,
+ *                     subject or thread) or an error, addressed to us
+ *  "notification"    (XmppMessage *message): a chat state or a receipt
+ *                     without content, addressed to us
+ *  "carbon"          (XmppMessage *message): a message one of our other
+ *                     resources sent or received (XEP-0280); its via says
+ *                     which, and only copies from our own account get here
  */
 
 G_END_DECLS

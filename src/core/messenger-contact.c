@@ -2,30 +2,50 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "messenger-avatar.h"
-#include "messenger-contact.h"
+#include "messenger-contact-private.h"
+
+/* What only a row on screen asks for, made when first asked. */
+typedef struct
+{
+  double  color_hue;
+  char    color[8];   /* "#rrggbb", "" until asked for */
+  char   *initials;   /* NULL until asked for */
+} ContactAvatar;
 
 struct _MessengerContact
 {
-  GObject                parent_instance;
+  GObject                   parent_instance;
 
-  char                  *jid;
-  char                  *name;
-  GStrv                  groups;
-  MessengerSubscription  subscription;
-  gboolean               awaiting_approval;
-  XmppShow               show;
-  char                  *status;
-  guint                  unread_count;
+  /* A roster load makes thousands of contacts at once, so what a contact
+   * is made with lives in one allocation that starts at jid: the JID,
+   * then the name and the groups (strings, then their vector).  A later
+   * name or groups array is allocated on its own; the flags say which
+   * pointers are into that block, so only the others are freed. */
+  char                     *jid;
+  char                     *name;
+  GStrv                     groups;
 
-  /* derived, computed when first asked for: loading a large roster
-   * should not pay for avatars and sort keys nobody looked at yet */
-  double                 color_hue;
-  char                  *color;        /* NULL until asked for */
-  char                  *initials;     /* NULL until asked for */
-  char                  *collate_key;  /* NULL until asked for */
+  MessengerContactObserver  observer;
+  gpointer                  observer_data;
+
+  char                     *status;
+  guint                     unread_count;
+  guint                     subscription : 2;       /* MessengerSubscription */
+  guint                     show : 3;               /* XmppShow */
+  guint                     awaiting_approval : 1;
+  guint                     jid_packed : 1;
+  guint                     name_packed : 1;
+  guint                     groups_packed : 1;
+
+  /* Derived, computed when first asked for: loading a large roster pays
+   * neither for avatars nor for sort keys.  Every contact gets a sort key
+   * once the view sorts; only shown ones get an avatar. */
+  char                     *collate_key;  /* NULL until asked for */
+  ContactAvatar            *avatar;       /* NULL until asked for */
 };
 
 G_DEFINE_FINAL_TYPE (MessengerContact, messenger_contact, G_TYPE_OBJECT)
@@ -57,19 +77,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-MessengerContact *
-messenger_contact_new (const char *jid)
-{
-  MessengerContact *self;
-
-  g_return_val_if_fail (jid != NULL, NULL);
-
-  /* Not through the "jid" property: this is the hot path of loading a
-   * roster, and GValue marshalling shows there. */
-  self = g_object_new (MESSENGER_TYPE_CONTACT, NULL);
-  self->jid = g_strdup (jid);
-  return self;
-}
+/* The groups of a contact without groups (never freed). */
+static char *no_groups[] = { NULL };
 
 static int
 compare_strings (gconstpointer a,
@@ -78,23 +87,112 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Whether @groups is already what a contact keeps: no empty names, sorted,
+ * without duplicates.  A roster item from the store always is. */
+static gboolean
+groups_are_normal (const char * const *groups)
+{
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (*groups[i] == '\0' || (i > 0 && strcmp (groups[i - 1], groups[i]) >= 0))
+      return FALSE;
+  return TRUE;
+}
+
+/* Sorts the non-empty names of @groups into @names, without duplicates;
+ * returns how many.  @names has room for all of @groups. */
+static guint
+sort_groups (const char * const *groups,
+             const char        **names)
+{
+  guint n = 0, kept = 0;
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    if (*groups[i] != '\0')
+      names[n++] = groups[i];
+  qsort (names, n, sizeof *names, compare_strings);
+  for (guint i = 0; i < n; i++)
+    if (kept == 0 || strcmp (names[kept - 1], names[i]) != 0)
+      names[kept++] = names[i];
+  return kept;
+}
+
 static GStrv
 normalize_groups (const char * const *groups)
 {
-  g_autoptr(GPtrArray) sorted = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const char **names = NULL;
+  GStrv result;
+  guint n;
 
-  for (guint i = 0; groups != NULL && groups[i] != NULL; i++)
-    if (*groups[i] != '\0')
-      g_ptr_array_add (sorted, g_strdup (groups[i]));
-  g_ptr_array_sort (sorted, compare_strings);
-  for (guint i = 1; i < sorted->len;)
-    if (strcmp (sorted->pdata[i - 1], sorted->pdata[i]) == 0)
-      g_ptr_array_remove_index (sorted, i);
-    else
-      i++;
-  g_ptr_array_add (sorted, NULL);
-  g_ptr_array_set_free_func (sorted, NULL);
-  return (GStrv) g_ptr_array_free (g_steal_pointer (&sorted), FALSE);
+  if (groups == NULL)
+    return g_new0 (char *, 1);
+  names = g_new (const char *, g_strv_length ((char **) groups) + 1);
+  n = sort_groups (groups, names);
+  result = g_new (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    result[i] = g_strdup (names[i]);
+  result[n] = NULL;
+  return result;
+}
+
+/* A contact whose JID, name and groups (@n_groups names, normalized) are
+ * copied into one allocation. */
+static MessengerContact *
+contact_new_packed (const char         *jid,
+                    const char         *name,
+                    const char * const *groups,
+                    guint               n_groups)
+{
+  MessengerContact *self;
+  gsize jid_size = strlen (jid) + 1;
+  gsize name_size = name != NULL ? strlen (name) + 1 : 0;
+  gsize strings_size = jid_size + name_size;
+  char *block, *p;
+  char **vector;
+
+  for (guint i = 0; i < n_groups; i++)
+    strings_size += strlen (groups[i]) + 1;
+  /* The vector after the strings, aligned for pointers. */
+  strings_size = (strings_size + sizeof (char *) - 1) & ~(sizeof (char *) - 1);
+  block = g_malloc (strings_size + (n_groups + 1) * sizeof (char *));
+  vector = (char **) (gpointer) (block + strings_size);
+
+  p = block;
+  memcpy (p, jid, jid_size);
+  p += jid_size;
+  if (name != NULL)
+    {
+      memcpy (p, name, name_size);
+      p += name_size;
+    }
+  for (guint i = 0; i < n_groups; i++)
+    {
+      gsize size = strlen (groups[i]) + 1;
+
+      memcpy (p, groups[i], size);
+      vector[i] = p;
+      p += size;
+    }
+  vector[n_groups] = NULL;
+
+  /* Not through the "jid" property: this is the hot path of loading a
+   * roster, and GValue marshalling shows there. */
+  self = g_object_new (MESSENGER_TYPE_CONTACT, NULL);
+  g_free (self->jid);
+  self->jid = block;
+  self->jid_packed = TRUE;
+  self->name = name != NULL ? block + jid_size : NULL;
+  self->name_packed = TRUE;
+  self->groups = vector;
+  self->groups_packed = TRUE;
+  return self;
+}
+
+MessengerContact *
+messenger_contact_new (const char *jid)
+{
+  g_return_val_if_fail (jid != NULL, NULL);
+
+  return contact_new_packed (jid, NULL, NULL, 0);
 }
 
 MessengerContact *
@@ -104,19 +202,54 @@ messenger_contact_new_full (const char            *jid,
                             gboolean               awaiting_approval,
                             const char * const    *groups)
 {
-  MessengerContact *self = messenger_contact_new (jid);
+  MessengerContact *self;
+  const char *stack_names[16];
+  g_autofree const char **heap_names = NULL;
+  const char * const *names = groups;
+  guint n_groups = 0;
+
+  g_return_val_if_fail (jid != NULL, NULL);
+
+  if (groups != NULL && !groups_are_normal (groups))
+    {
+      guint length = g_strv_length ((char **) groups);
+      const char **sorted = length < G_N_ELEMENTS (stack_names)
+                            ? stack_names : (heap_names = g_new (const char *, length + 1));
+
+      n_groups = sort_groups (groups, sorted);
+      names = sorted;
+    }
+  else if (groups != NULL)
+    n_groups = g_strv_length ((char **) groups);
+
+  self = contact_new_packed (jid, name != NULL && *name != '\0' ? name : NULL, names, n_groups);
 
   g_return_val_if_fail (subscription <= MESSENGER_SUBSCRIPTION_BOTH, self);
 
-  self->name = name != NULL && *name != '\0' ? g_strdup (name) : NULL;
   self->subscription = subscription;
   self->awaiting_approval = !!awaiting_approval;
-  if (groups != NULL && groups[0] != NULL)
-    {
-      g_strfreev (self->groups);
-      self->groups = normalize_groups (groups);
-    }
   return self;
+}
+
+void
+_messenger_contact_set_observer (MessengerContact         *self,
+                                 MessengerContactObserver  observer,
+                                 gpointer                  user_data)
+{
+  g_return_if_fail (MESSENGER_IS_CONTACT (self));
+
+  self->observer = observer;
+  self->observer_data = observer != NULL ? user_data : NULL;
+}
+
+/* Tells the observer, while the change's notifications are still queued
+ * (see messenger-contact-private.h). */
+static void
+observe (MessengerContact       *self,
+         MessengerContactChange  change)
+{
+  if (self->observer != NULL)
+    self->observer (self, change, self->observer_data);
 }
 
 const char *
@@ -159,13 +292,13 @@ update_display_name (MessengerContact *self)
 
   g_clear_pointer (&self->collate_key, g_free);
   /* Initials nobody asked for yet need no notification. */
-  if (self->initials == NULL)
+  if (self->avatar == NULL || self->avatar->initials == NULL)
     return;
   initials = messenger_avatar_initials (messenger_contact_get_display_name (self));
-  if (g_strcmp0 (initials, self->initials) != 0)
+  if (g_strcmp0 (initials, self->avatar->initials) != 0)
     {
-      g_free (self->initials);
-      self->initials = g_steal_pointer (&initials);
+      g_free (self->avatar->initials);
+      self->avatar->initials = g_steal_pointer (&initials);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INITIALS]);
     }
 }
@@ -182,11 +315,14 @@ messenger_contact_set_name (MessengerContact *self,
     return;
 
   g_object_freeze_notify (G_OBJECT (self));
-  g_free (self->name);
+  if (!self->name_packed)
+    g_free (self->name);
   self->name = g_strdup (name);
+  self->name_packed = FALSE;
   update_display_name (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
+  observe (self, MESSENGER_CONTACT_CHANGED_SORT_KEY);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -209,8 +345,11 @@ messenger_contact_set_groups (MessengerContact   *self,
   if (g_strv_equal ((const char * const *) normalized, (const char * const *) self->groups))
     return;
 
-  g_strfreev (self->groups);
+  if (!self->groups_packed)
+    g_strfreev (self->groups);
   self->groups = g_steal_pointer (&normalized);
+  self->groups_packed = FALSE;
+  observe (self, MESSENGER_CONTACT_CHANGED_GROUPS);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GROUPS]);
 }
 
@@ -319,7 +458,7 @@ messenger_contact_set_presence (MessengerContact *self,
                                 XmppShow          show,
                                 const char       *status)
 {
-  gboolean was_online;
+  gboolean was_online, show_changed;
 
   g_return_if_fail (MESSENGER_IS_CONTACT (self));
   g_return_if_fail (show <= XMPP_SHOW_OFFLINE);
@@ -330,8 +469,9 @@ messenger_contact_set_presence (MessengerContact *self,
     return;
 
   was_online = messenger_contact_get_online (self);
+  show_changed = self->show != show;
   g_object_freeze_notify (G_OBJECT (self));
-  if (self->show != show)
+  if (show_changed)
     {
       self->show = show;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW]);
@@ -344,6 +484,10 @@ messenger_contact_set_presence (MessengerContact *self,
     }
   if (was_online != messenger_contact_get_online (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ONLINE]);
+  if (show_changed)
+    observe (self, MESSENGER_CONTACT_CHANGED_SORT_KEY);
+  if (was_online != messenger_contact_get_online (self))
+    observe (self, MESSENGER_CONTACT_CHANGED_ONLINE);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -366,14 +510,27 @@ messenger_contact_set_unread_count (MessengerContact *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD_COUNT]);
 }
 
-static void
+static ContactAvatar *
+ensure_avatar (MessengerContact *self)
+{
+  if (self->avatar == NULL)
+    self->avatar = g_new0 (ContactAvatar, 1);
+  return self->avatar;
+}
+
+static ContactAvatar *
 ensure_color (MessengerContact *self)
 {
-  if (self->color == NULL)
+  ContactAvatar *avatar = ensure_avatar (self);
+
+  if (avatar->color[0] == '\0')
     {
-      self->color_hue = messenger_avatar_hue (self->jid);
-      self->color = messenger_avatar_color (self->jid);
+      g_autofree char *color = messenger_avatar_color (self->jid);
+
+      avatar->color_hue = messenger_avatar_hue (self->jid);
+      g_strlcpy (avatar->color, color, sizeof avatar->color);
     }
+  return avatar;
 }
 
 double
@@ -381,8 +538,7 @@ messenger_contact_get_color_hue (MessengerContact *self)
 {
   g_return_val_if_fail (MESSENGER_IS_CONTACT (self), 0.0);
 
-  ensure_color (self);
-  return self->color_hue;
+  return ensure_color (self)->color_hue;
 }
 
 const char *
@@ -390,18 +546,20 @@ messenger_contact_get_color (MessengerContact *self)
 {
   g_return_val_if_fail (MESSENGER_IS_CONTACT (self), NULL);
 
-  ensure_color (self);
-  return self->color;
+  return ensure_color (self)->color;
 }
 
 const char *
 messenger_contact_get_initials (MessengerContact *self)
 {
+  ContactAvatar *avatar;
+
   g_return_val_if_fail (MESSENGER_IS_CONTACT (self), NULL);
 
-  if (self->initials == NULL)
-    self->initials = messenger_avatar_initials (messenger_contact_get_display_name (self));
-  return self->initials;
+  avatar = ensure_avatar (self);
+  if (avatar->initials == NULL)
+    avatar->initials = messenger_avatar_initials (messenger_contact_get_display_name (self));
+  return avatar->initials;
 }
 
 int
@@ -488,7 +646,10 @@ messenger_contact_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_JID:
+      if (!self->jid_packed)
+        g_free (self->jid);
       self->jid = g_value_dup_string (value);
+      self->jid_packed = FALSE;
       break;
     case PROP_NAME:
       messenger_contact_set_name (self, g_value_get_string (value));
@@ -509,12 +670,18 @@ messenger_contact_finalize (GObject *object)
 {
   MessengerContact *self = MESSENGER_CONTACT (object);
 
+  if (!self->name_packed)
+    g_free (self->name);
+  if (!self->groups_packed)
+    g_strfreev (self->groups);
+  /* Last: the block starts at the JID. */
   g_free (self->jid);
-  g_free (self->name);
-  g_strfreev (self->groups);
   g_free (self->status);
-  g_free (self->color);
-  g_free (self->initials);
+  if (self->avatar != NULL)
+    {
+      g_free (self->avatar->initials);
+      g_free (self->avatar);
+    }
   g_free (self->collate_key);
 
   G_OBJECT_CLASS (messenger_contact_parent_class)->finalize (object);
@@ -579,5 +746,6 @@ static void
 messenger_contact_init (MessengerContact *self)
 {
   self->show = XMPP_SHOW_OFFLINE;
-  self->groups = g_new0 (char *, 1);
+  self->groups = no_groups;
+  self->groups_packed = TRUE;
 }

@@ -14,12 +14,31 @@
  * in the next session only if the server never confirmed it.  Recipients
  * and stores drop the rare duplicate by its origin-id.
  *
- * Archive catch-up (XEP-0313) after a reconnect belongs in
- * catch_up_archive(); it does nothing yet: see docs/models.md.
+ * The incoming path: the account's "message" (content), "notification"
+ * (chat states, receipts) and "carbon" (copies of what our other devices
+ * sent and received) all end here: receipts mark ours delivered, chat
+ * states go to their conversation, content is stored (and then, for a
+ * live message that asks, a receipt is sent).
+ *
+ * Archive catch-up, after the resend at each session start:
+ *
+ *   mam state (store) ─▶ none: newest page, backwards (history, read)
+ *        │              └▶ else: the page after last_id (or from the start)
+ *        ▼
+ *   page ─▶ records ─▶ insert_messages (one transaction, duplicates
+ *        dropped by stanza-id/origin-id) ─▶ new rows to their conversations
+ *        ─▶ mam state = page's last id ─▶ next page until <fin complete/>
  */
 #include "config.h"
 
 #include "messenger-conversation-private.h"
+#include "xmpp-mam.h"
+#include "xmpp-receipts.h"
+
+/* Results asked for per archive page. */
+#define ARCHIVE_PAGE 100
+
+typedef struct _CatchUp CatchUp;
 
 struct _MessengerConversationList
 {
@@ -40,6 +59,7 @@ struct _MessengerConversationList
   GHashTable       *written;         /* row ids written this session */
   GPtrArray        *unacked;         /* AckEntry: written since the last barrier */
   guint             barrier_source;
+  CatchUp          *catch_up;        /* borrowed: the current archive catch-up */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -51,6 +71,7 @@ enum {
   PROP_0,
   PROP_ACCOUNT,
   PROP_N_ITEMS,
+  PROP_CATCHING_UP,
   N_PROPS
 };
 
@@ -275,11 +296,18 @@ _messenger_conversation_list_send (MessengerConversationList   *self,
 
   stanza = xmpp_message_new (XMPP_MESSAGE_CHAT, to, message->body);
   stanza->thread = g_strdup (message->thread_id);
+  stanza->subject = g_strdup (message->subject);
   stanza->parent_thread = g_strdup (message->parent_thread_id);
   stanza->origin_id = g_strdup (message->origin_id);
+  /* Receipts name this id, so it is the origin-id the store keys on. */
   stanza->id = g_strdup (message->message_id != NULL ? message->message_id : message->origin_id);
+  stanza->request_receipt = TRUE;
+  if (messenger_account_get_send_chat_states (self->account))
+    stanza->chat_state = XMPP_CHAT_STATE_ACTIVE;
   if (!messenger_account_send_message (self->account, stanza))
     return;
+  if (stanza->chat_state != XMPP_CHAT_STATE_NONE)
+    _messenger_conversation_own_chat_state_sent (conversation, stanza->chat_state);
 
   g_hash_table_add (self->written, g_memdup2 (&message->id, sizeof message->id));
   if (message->state == MESSENGER_STORE_DELIVERY_PENDING)
@@ -293,14 +321,305 @@ _messenger_conversation_list_send (MessengerConversationList   *self,
     self->barrier_source = g_idle_add (barrier_cb, self);
 }
 
-/* Hook: catch up with the server's archive (XEP-0313) since the newest
- * archive id in the store (messenger_store_get_mam_state()), page by page
- * with messenger_store_insert_messages_async() (which removes what was
- * received live), then messenger_store_set_mam_state_async().  Not done
- * yet: the protocol library has no MAM module. */
+void
+_messenger_conversation_list_resend (MessengerConversationList   *self,
+                                     MessengerConversation       *conversation,
+                                     const MessengerStoreMessage *message)
+{
+  /* Pending in the store first, so a crash or a disconnect now still
+   * sends it after the next connect; then written if online. */
+  set_state (self, conversation, message->id, MESSENGER_DELIVERY_PENDING);
+  g_hash_table_remove (self->written, &message->id);
+  _messenger_conversation_list_send (self, conversation, message);
+}
+
+/* Archive catch-up (XEP-0313) */
+
+struct _CatchUp
+{
+  MessengerConversationList *list;
+  GCancellable              *cancellable;    /* the session's */
+  MessengerStoreMamState    *state;
+  gboolean                   backward;       /* first catch-up: the newest page only */
+  char                      *after;          /* the id the page was asked after */
+  XmppMamPage               *page;
+  GPtrArray                 *records;        /* MessengerStoreMessage of the page */
+  GPtrArray                 *conversations;  /* the conversation of each record */
+};
+
+static void
+set_catch_up (MessengerConversationList *self,
+              CatchUp                   *catch_up)
+{
+  gboolean was = self->catch_up != NULL;
+
+  self->catch_up = catch_up;
+  if (was != (catch_up != NULL))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CATCHING_UP]);
+}
+
+static void
+catch_up_free (CatchUp *catch_up)
+{
+  if (catch_up->list->catch_up == catch_up)
+    set_catch_up (catch_up->list, NULL);
+  g_object_unref (catch_up->list);
+  g_object_unref (catch_up->cancellable);
+  messenger_store_mam_state_free (catch_up->state);
+  g_free (catch_up->after);
+  g_clear_pointer (&catch_up->page, xmpp_mam_page_free);
+  g_clear_pointer (&catch_up->records, g_ptr_array_unref);
+  g_clear_pointer (&catch_up->conversations, g_ptr_array_unref);
+  g_free (catch_up);
+}
+
+static void catch_up_next_page (CatchUp *catch_up);
+static void set_state_by_id (MessengerConversationList *self,
+                             const char                *peer,
+                             const char                *id,
+                             MessengerDeliveryState     state);
+
+static void
+mam_state_saved_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!messenger_store_set_mam_state_finish (MESSENGER_STORE (source), result, &error))
+    g_warning ("Cannot store where the archive catch-up stands: %s", error->message);
+}
+
+/* The page's messages are in the store: remember where we are, go on. */
+static void
+page_done (CatchUp *catch_up)
+{
+  MessengerConversationList *self = catch_up->list;
+  XmppMamPage *page = catch_up->page;
+  gboolean more;
+
+  if (page->last != NULL)
+    {
+      g_free (catch_up->state->last_id);
+      catch_up->state->last_id = g_strdup (page->last);
+      if (page->messages->len > 0)
+        {
+          XmppMessage *last = g_ptr_array_index (page->messages, page->messages->len - 1);
+
+          if (last->delay != NULL)
+            catch_up->state->last_time = g_date_time_to_unix (last->delay) * G_USEC_PER_SEC
+                                         + g_date_time_get_microsecond (last->delay);
+        }
+    }
+  if (catch_up->backward)
+    {
+      /* What lies before this page is history, for scrolling back. */
+      g_free (catch_up->state->oldest_id);
+      catch_up->state->oldest_id = g_strdup (page->first);
+      catch_up->state->complete = page->complete;
+    }
+  /* Written after the page's messages, so it never claims more than is
+   * stored (writes commit in order).  An empty archive leaves last_id
+   * NULL: the next catch-up starts at its beginning. */
+  messenger_store_set_mam_state_async (self->store, catch_up->state, NULL, mam_state_saved_cb, NULL);
+
+  more = !catch_up->backward && !page->complete && page->last != NULL
+         && g_strcmp0 (page->last, catch_up->after) != 0;
+  g_clear_pointer (&catch_up->page, xmpp_mam_page_free);
+  g_clear_pointer (&catch_up->records, g_ptr_array_unref);
+  g_clear_pointer (&catch_up->conversations, g_ptr_array_unref);
+  if (more)
+    catch_up_next_page (catch_up);
+  else
+    catch_up_free (catch_up);
+}
+
+static void
+page_inserted_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  CatchUp *catch_up = user_data;
+  g_autoptr(GArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+
+  results = messenger_store_insert_messages_finish (MESSENGER_STORE (source), result, &error);
+  if (results == NULL)
+    {
+      /* Not stored: the state stays where it was, the next session asks
+       * for this page again. */
+      g_warning ("Cannot store a page of the archive: %s", error->message);
+      catch_up_free (catch_up);
+      return;
+    }
+
+  for (guint i = 0; i < results->len && i < catch_up->records->len; i++)
+    {
+      const MessengerStoreInsertResult *inserted = &g_array_index (results, MessengerStoreInsertResult, i);
+      MessengerStoreMessage *record = catch_up->records->pdata[i];
+
+      if (inserted->id <= 0)
+        continue;
+      /* Duplicates (received live, as a carbon, or sent from here) are
+       * known to the models; but one of ours found in the archive has
+       * reached the server, and the store moved it on (to ACKED, unless
+       * it was further): tell its rows what it is now. */
+      if (inserted->duplicate)
+        {
+          if (record->direction == MESSENGER_STORE_DIRECTION_OUT)
+            {
+              g_autoptr(MessengerStoreMessage) now = messenger_store_get_message (catch_up->list->store,
+                                                                                   inserted->id, NULL);
+
+              if (now != NULL)
+                _messenger_conversation_set_state (catch_up->conversations->pdata[i], inserted->id,
+                                                   (MessengerDeliveryState) now->state);
+            }
+          continue;
+        }
+      record->id = inserted->id;
+      _messenger_conversation_stored (catch_up->conversations->pdata[i], record);
+    }
+  page_done (catch_up);
+}
+
+/* The store record of an archived message, NULL for what is not kept. */
+static MessengerStoreMessage *
+archived_record (CatchUp                *catch_up,
+                 XmppMessage            *message,
+                 MessengerConversation **conversation)
+{
+  MessengerConversationList *self = catch_up->list;
+  XmppJid *own = messenger_account_get_xmpp_jid (self->account);
+  MessengerStoreMessage *record;
+  gboolean outgoing;
+  const char *peer;
+
+  if (message->from == NULL || message->type == XMPP_MESSAGE_GROUPCHAT || message->type == XMPP_MESSAGE_ERROR)
+    return NULL;
+  outgoing = xmpp_jid_bare_equal (message->from, own);
+  if (outgoing && message->to == NULL)
+    return NULL;
+  peer = xmpp_jid_get_bare_string (outgoing ? message->to : message->from);
+
+  /* A receipt the peer sent while we were away. */
+  if (!outgoing && message->receipt_id != NULL)
+    set_state_by_id (self, peer, message->receipt_id, MESSENGER_DELIVERY_DELIVERED);
+  if (message->body == NULL && message->subject == NULL)
+    return NULL;
+
+  if ((*conversation = messenger_conversation_list_get_conversation (self, peer)) == NULL)
+    return NULL;
+  record = _messenger_conversation_new_record (*conversation, message,
+                                               outgoing ? MESSENGER_STORE_DIRECTION_OUT
+                                                        : MESSENGER_STORE_DIRECTION_IN);
+  /* The first page a device sees is history, not news. */
+  if (catch_up->backward)
+    record->unread = FALSE;
+  return record;
+}
+
+static void
+page_received_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  CatchUp *catch_up = user_data;
+  g_autoptr(GError) error = NULL;
+
+  catch_up->page = xmpp_mam_query_finish (XMPP_CLIENT (source), result, &error);
+  if (catch_up->page == NULL)
+    {
+      if (g_error_matches (error, XMPP_STANZA_ERROR, XMPP_STANZA_ERROR_ITEM_NOT_FOUND)
+          && !catch_up->backward)
+        {
+          /* The archive no longer knows our newest id (it was cleared or
+           * expired): start again from its newest page. */
+          catch_up->backward = TRUE;
+          catch_up_next_page (catch_up);
+          return;
+        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("Cannot catch up with the archive of %s: %s",
+                   messenger_account_get_jid (catch_up->list->account), error->message);
+      catch_up_free (catch_up);
+      return;
+    }
+
+  catch_up->records = g_ptr_array_new_with_free_func ((GDestroyNotify) messenger_store_message_free);
+  catch_up->conversations = g_ptr_array_new ();
+  for (guint i = 0; i < catch_up->page->messages->len; i++)
+    {
+      MessengerConversation *conversation = NULL;
+      MessengerStoreMessage *record = archived_record (catch_up, catch_up->page->messages->pdata[i],
+                                                       &conversation);
+
+      if (record == NULL)
+        continue;
+      g_ptr_array_add (catch_up->records, record);
+      g_ptr_array_add (catch_up->conversations, conversation);
+    }
+
+  if (catch_up->records->len == 0)
+    page_done (catch_up);
+  else
+    /* Once queued, the page commits whatever happens to the session. */
+    messenger_store_insert_messages_async (catch_up->list->store, catch_up->records, NULL,
+                                           page_inserted_cb, catch_up);
+}
+
+static void
+catch_up_next_page (CatchUp *catch_up)
+{
+  XmppClient *client = messenger_account_get_client (catch_up->list->account);
+  XmppMamQuery query = { .max = ARCHIVE_PAGE };
+
+  if (client == NULL || g_cancellable_is_cancelled (catch_up->cancellable))
+    {
+      catch_up_free (catch_up);
+      return;
+    }
+  g_free (catch_up->after);
+  catch_up->after = NULL;
+  if (catch_up->backward)
+    query.before = "";
+  else
+    query.after = catch_up->after = g_strdup (catch_up->state->last_id);
+  xmpp_mam_query_async (client, NULL, &query, catch_up->cancellable, page_received_cb, catch_up);
+}
+
+/* Fetch what the account's archive got since the newest archive id we
+ * hold: messages that arrived while we were offline, or on other devices
+ * without carbons.  The store drops the ones already here. */
 static void
 catch_up_archive (MessengerConversationList *self)
 {
+  g_autoptr(GError) error = NULL;
+  MessengerStoreMamState *state;
+  CatchUp *catch_up;
+
+  if (!messenger_account_has_archive (self->account))
+    return;
+
+  state = messenger_store_get_mam_state (self->store, self->account_id, NULL, &error);
+  if (state == NULL && error != NULL)
+    {
+      g_warning ("Cannot read where the archive catch-up stands: %s", error->message);
+      return;
+    }
+
+  catch_up = g_new0 (CatchUp, 1);
+  catch_up->list = g_object_ref (self);
+  catch_up->cancellable = g_object_ref (self->session);
+  if (state == NULL)
+    {
+      state = g_new0 (MessengerStoreMamState, 1);
+      state->account_id = self->account_id;
+      catch_up->backward = TRUE;
+    }
+  catch_up->state = state;
+  set_catch_up (self, catch_up);
+  catch_up_next_page (catch_up);
 }
 
 static void
@@ -337,6 +656,16 @@ session_ended (MessengerConversationList *self)
   g_clear_handle_id (&self->barrier_source, g_source_remove);
   g_hash_table_remove_all (self->written);
   g_ptr_array_set_size (self->unacked, 0);
+
+  /* Nobody's chat state is known without a session. */
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, self->by_peer);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      _messenger_conversation_session_ended (value);
+  }
 }
 
 static void
@@ -360,33 +689,82 @@ typedef struct
 {
   MessengerConversationList *list;
   char                      *peer;
-} FailedData;
+  MessengerDeliveryState     state;
+} ByIdData;
 
 static void
-failed_stored_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+by_id_stored_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
-  FailedData *data = user_data;
+  ByIdData *data = user_data;
+  g_autoptr(GError) error = NULL;
   gint64 id;
 
-  id = messenger_store_set_delivery_state_finish (MESSENGER_STORE (source), result, NULL);
-  if (id > 0)
+  id = messenger_store_set_delivery_state_finish (MESSENGER_STORE (source), result, &error);
+  if (error != NULL)
+    g_warning ("Cannot store a delivery state: %s", error->message);
+  else if (id > 0)
     {
       MessengerConversation *conversation = g_hash_table_lookup (data->list->by_peer, data->peer);
 
       if (conversation != NULL)
-        _messenger_conversation_set_state (conversation, id, MESSENGER_DELIVERY_FAILED);
+        _messenger_conversation_set_state (conversation, id, data->state);
     }
   g_object_unref (data->list);
   g_free (data->peer);
   g_free (data);
 }
 
+/* A receipt or a bounce names one of our messages by its id, which is its
+ * origin-id; only in the conversation with whoever names it. */
 static void
-message_cb (MessengerAccount          *account,
-            XmppMessage               *message,
-            MessengerConversationList *self)
+set_state_by_id (MessengerConversationList *self,
+                 const char                *peer,
+                 const char                *id,
+                 MessengerDeliveryState     state)
+{
+  ByIdData *data = g_new0 (ByIdData, 1);
+
+  data->list = g_object_ref (self);
+  data->peer = g_strdup (peer);
+  data->state = state;
+  messenger_store_set_delivery_state_by_origin_id_async (self->store, self->account_id, peer, id,
+                                                         (MessengerStoreDeliveryState) state,
+                                                         NULL, by_id_stored_cb, data);
+}
+
+/* XEP-0184 §8: a receipt tells the sender we are online, so only people
+ * who may see our presence get one. */
+static gboolean
+may_see_presence (MessengerConversationList *self,
+                  const char                *peer)
+{
+  MessengerContact *contact;
+  MessengerSubscription subscription;
+
+  if (self->roster == NULL)
+    return TRUE;
+  if ((contact = messenger_roster_lookup (self->roster, peer)) == NULL)
+    return FALSE;
+  subscription = messenger_contact_get_subscription (contact);
+  return subscription == MESSENGER_SUBSCRIPTION_FROM || subscription == MESSENGER_SUBSCRIPTION_BOTH;
+}
+
+static XmppElement *
+receipt_for (MessengerConversationList *self,
+             const XmppMessage         *message,
+             const char                *peer)
+{
+  if (!messenger_account_get_send_receipts (self->account) || !may_see_presence (self, peer))
+    return NULL;
+  return xmpp_receipts_new_received (message, messenger_account_get_xmpp_jid (self->account));
+}
+
+/* A message from @message->from: addressed to us, or a received carbon. */
+static void
+incoming (MessengerConversationList *self,
+          XmppMessage               *message)
 {
   MessengerConversation *conversation;
   const char *peer;
@@ -400,26 +778,68 @@ message_cb (MessengerAccount          *account,
   if (message->type == XMPP_MESSAGE_ERROR)
     {
       /* A bounce of one of ours names it by the id we gave it. */
-      if (message->id != NULL)
-        {
-          FailedData *data = g_new0 (FailedData, 1);
-
-          data->list = g_object_ref (self);
-          data->peer = g_strdup (peer);
-          messenger_store_set_delivery_state_by_origin_id_async (self->store, self->account_id, peer,
-                                                                 message->id, MESSENGER_STORE_DELIVERY_FAILED,
-                                                                 NULL, failed_stored_cb, data);
-        }
+      if (message->id != NULL && message->via == XMPP_MESSAGE_VIA_STREAM)
+        set_state_by_id (self, peer, message->id, MESSENGER_DELIVERY_FAILED);
       return;
     }
 
-  /* Chat states or a lone <thread/>: nothing to keep. */
+  if (message->receipt_id != NULL)
+    set_state_by_id (self, peer, message->receipt_id, MESSENGER_DELIVERY_DELIVERED);
+
   if (message->body == NULL && message->subject == NULL)
-    return;
+    {
+      /* A chat state (or a lone <thread/>): nothing to keep.  Only for a
+       * conversation that exists: strangers typing make no objects. */
+      if (message->chat_state != XMPP_CHAT_STATE_NONE
+          && (conversation = g_hash_table_lookup (self->by_peer, peer)) != NULL)
+        _messenger_conversation_peer_chat_state (conversation, message->chat_state, FALSE);
+      return;
+    }
 
   conversation = messenger_conversation_list_get_conversation (self, peer);
+  if (conversation == NULL)
+    return;
+  _messenger_conversation_peer_chat_state (conversation, message->chat_state, TRUE);
+  {
+    g_autoptr(XmppElement) receipt = message->via == XMPP_MESSAGE_VIA_STREAM
+                                     ? receipt_for (self, message, peer) : NULL;
+
+    _messenger_conversation_receive (conversation, message, receipt);
+  }
+}
+
+static void
+message_cb (MessengerAccount          *account,
+            XmppMessage               *message,
+            MessengerConversationList *self)
+{
+  incoming (self, message);
+}
+
+static void
+carbon_cb (MessengerAccount          *account,
+           XmppMessage               *message,
+           MessengerConversationList *self)
+{
+  MessengerConversation *conversation;
+
+  if (message->type == XMPP_MESSAGE_GROUPCHAT || message->type == XMPP_MESSAGE_ERROR)
+    return;
+  if (message->via == XMPP_MESSAGE_VIA_CARBON_RECEIVED)
+    {
+      incoming (self, message);
+      return;
+    }
+  if (message->via != XMPP_MESSAGE_VIA_CARBON_SENT || message->to == NULL)
+    return;
+
+  /* Written on another device: stored as ours, already with the server.
+   * Its chat states and receipts are that device's business. */
+  if (message->body == NULL && message->subject == NULL)
+    return;
+  conversation = messenger_conversation_list_get_conversation (self, xmpp_jid_get_bare_string (message->to));
   if (conversation != NULL)
-    _messenger_conversation_receive (conversation, message);
+    _messenger_conversation_add_sent_elsewhere (conversation, message);
 }
 
 /* Life */
@@ -473,6 +893,8 @@ messenger_conversation_list_new (MessengerAccount *account,
   load_from_store (self);
 
   g_signal_connect_object (account, "message", G_CALLBACK (message_cb), self, 0);
+  g_signal_connect_object (account, "notification", G_CALLBACK (message_cb), self, 0);
+  g_signal_connect_object (account, "carbon", G_CALLBACK (carbon_cb), self, 0);
   g_signal_connect_object (account, "notify::state", G_CALLBACK (account_state_cb), self, 0);
   if (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE)
     session_started (self);
@@ -506,6 +928,13 @@ messenger_conversation_list_get_conversation (MessengerConversationList *self,
   if ((conversation = g_hash_table_lookup (self->by_peer, peer)) != NULL)
     return conversation;
   return add_conversation (self, peer, 0, 0);
+}
+
+gboolean
+messenger_conversation_list_get_catching_up (MessengerConversationList *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_CONVERSATION_LIST (self), FALSE);
+  return self->catch_up != NULL;
 }
 
 static GType
@@ -554,6 +983,9 @@ messenger_conversation_list_get_property (GObject    *object,
       break;
     case PROP_N_ITEMS:
       g_value_set_uint (value, self->items->len);
+      break;
+    case PROP_CATCHING_UP:
+      g_value_set_boolean (value, self->catch_up != NULL);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -614,6 +1046,21 @@ messenger_conversation_list_finalize (GObject *object)
   G_OBJECT_CLASS (messenger_conversation_list_parent_class)->finalize (object);
 }
 
+enum {
+  SIGNAL_MESSAGE_RECEIVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+void
+_messenger_conversation_list_message_received (MessengerConversationList   *self,
+                                               MessengerConversation       *conversation,
+                                               const MessengerStoreMessage *message)
+{
+  g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, conversation, message);
+}
+
 static void
 messenger_conversation_list_class_init (MessengerConversationListClass *klass)
 {
@@ -630,7 +1077,17 @@ messenger_conversation_list_class_init (MessengerConversationListClass *klass)
   properties[PROP_N_ITEMS] =
     g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CATCHING_UP] =
+    g_param_spec_boolean ("catching-up", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* "message-received" (MessengerConversation *conversation,
+   *                     const MessengerStoreMessage *message):
+   * a new incoming message was committed (not for duplicates). */
+  signals[SIGNAL_MESSAGE_RECEIVED] =
+    g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, MESSENGER_TYPE_CONVERSATION, G_TYPE_POINTER);
 }
 
 static void

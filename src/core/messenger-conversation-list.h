@@ -19,6 +19,15 @@
  * confirmation is an XEP-0199 ping sent after a burst of messages: the
  * server answers stanzas in order, so its answer (result or error) means
  * it has processed every message written before the ping.
+ *
+ * Receipts (XEP-0184): outgoing messages ask for one and become delivered
+ * when it comes; incoming ones are answered once stored, when the
+ * account's "send-receipts" is on and the sender may see our presence.
+ * Carbons (XEP-0280): what our other devices send and receive is stored
+ * here too.  Archive (XEP-0313): after each (re)connect, everything the
+ * account's archive holds since the newest archive id we have is fetched
+ * page by page ("catching-up" is TRUE meanwhile) and stored without
+ * duplicates; see docs/models.md.
  */
 #pragma once
 
@@ -45,5 +54,13 @@ MessengerAccount          *messenger_conversation_list_get_account      (Messeng
  * list model with its first message.  NULL for an invalid JID. */
 MessengerConversation     *messenger_conversation_list_get_conversation (MessengerConversationList *self,
                                                                           const char                *peer);
+/* TRUE while the archive is being caught up with (property "catching-up"). */
+gboolean                   messenger_conversation_list_get_catching_up  (MessengerConversationList *self);
+
+/* Signals:
+ *  "message-received" (MessengerConversation *conversation,
+ *                      const MessengerStoreMessage *message): a new incoming
+ *                      message was committed to the store (not for duplicates)
+ */
 
 G_END_DECLS

@@ -9,6 +9,10 @@
  * one is written to the connection only once it is stored as pending.
  * Pending operations hold a reference on the conversation, so a row that
  * was committed always reaches the models.
+ *
+ * Chat states (XEP-0085) are not stored: the peer's is a property with a
+ * 30 s fallback from composing to paused, ours is what we last sent, with
+ * a 5 s timer from composing to paused.
  */
 #include "config.h"
 
@@ -16,6 +20,10 @@
 
 #include "messenger-conversation-private.h"
 #include "messenger-thread-private.h"
+
+/* XEP-0085 §5.4 leaves the durations to us. */
+#define PEER_COMPOSING_TIMEOUT_MS (30 * 1000)
+#define OWN_PAUSED_TIMEOUT_MS     (5 * 1000)
 
 struct _MessengerConversation
 {
@@ -39,9 +47,28 @@ struct _MessengerConversation
   GHashTable                *parents;         /* thread id → parent thread id ("" top-level) */
   char                      *current_thread;
   char                      *session_thread;
+
+  /* chat states */
+  MessengerChatState         peer_chat_state;
+  guint                      peer_composing_source;  /* composing → paused */
+  MessengerChatState         own_chat_state;         /* the last one sent */
+  guint                      own_composing_source;   /* composing → paused */
+  guint                      peer_timeout_ms;
+  guint                      own_timeout_ms;
 };
 
 G_DEFINE_FINAL_TYPE (MessengerConversation, messenger_conversation, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE (MessengerChatState, messenger_chat_state,
+  G_DEFINE_ENUM_VALUE (MESSENGER_CHAT_STATE_NONE, "none"),
+  G_DEFINE_ENUM_VALUE (MESSENGER_CHAT_STATE_ACTIVE, "active"),
+  G_DEFINE_ENUM_VALUE (MESSENGER_CHAT_STATE_COMPOSING, "composing"),
+  G_DEFINE_ENUM_VALUE (MESSENGER_CHAT_STATE_PAUSED, "paused"),
+  G_DEFINE_ENUM_VALUE (MESSENGER_CHAT_STATE_INACTIVE, "inactive"),
+  G_DEFINE_ENUM_VALUE (MESSENGER_CHAT_STATE_GONE, "gone"))
+
+G_STATIC_ASSERT ((int) MESSENGER_CHAT_STATE_GONE == (int) XMPP_CHAT_STATE_GONE);
+G_STATIC_ASSERT ((int) MESSENGER_CHAT_STATE_COMPOSING == (int) XMPP_CHAT_STATE_COMPOSING);
 
 enum {
   PROP_0,
@@ -52,12 +79,14 @@ enum {
   PROP_LAST_ACTIVITY,
   PROP_UNREAD_COUNT,
   PROP_CURRENT_THREAD,
+  PROP_PEER_CHAT_STATE,
   N_PROPS
 };
 
 enum {
   SIGNAL_MESSAGE_ADDED,
   SIGNAL_MESSAGE_STATE_CHANGED,
+  SIGNAL_MESSAGES_READ,
   N_SIGNALS
 };
 
@@ -291,6 +320,7 @@ typedef struct
 {
   MessengerConversation *conversation;
   MessengerStoreMessage *message;
+  XmppElement           *receipt;      /* XEP-0184: sent once stored */
 } InsertData;
 
 static void
@@ -298,6 +328,7 @@ insert_data_free (InsertData *data)
 {
   g_object_unref (data->conversation);
   messenger_store_message_free (data->message);
+  g_clear_pointer (&data->receipt, xmpp_element_unref);
   g_free (data);
 }
 
@@ -327,6 +358,8 @@ stored (MessengerConversation       *self,
   g_object_thaw_notify (G_OBJECT (self));
 
   g_signal_emit (self, signals[SIGNAL_MESSAGE_ADDED], 0, message);
+  if (message->direction == MESSENGER_STORE_DIRECTION_IN && self->list != NULL)
+    _messenger_conversation_list_message_received (self->list, self, message);
 }
 
 static void
@@ -350,24 +383,34 @@ inserted_cb (GObject      *source,
                  error != NULL ? error->message : "no id");
       return;
     }
+
+  /* The receipt says "it is here": only now that it is on disk, and also
+   * for a duplicate (the sender may have missed our first receipt). */
+  if (data->receipt != NULL && messenger_account_get_send_receipts (self->account))
+    messenger_account_send_stanza (self->account, data->receipt);
+
   if (duplicate)
     return;
 
   data->message->id = id;
   stored (self, data->message);
 
-  if (data->message->direction == MESSENGER_STORE_DIRECTION_OUT && self->list != NULL)
+  /* Only our own new messages go out; a sent carbon already went. */
+  if (data->message->direction == MESSENGER_STORE_DIRECTION_OUT
+      && data->message->state == MESSENGER_STORE_DELIVERY_PENDING && self->list != NULL)
     _messenger_conversation_list_send (self->list, self, data->message);
 }
 
 static void
 insert (MessengerConversation *self,
-        MessengerStoreMessage *message)
+        MessengerStoreMessage *message,
+        XmppElement           *receipt)
 {
   InsertData *data = g_new0 (InsertData, 1);
 
   data->conversation = g_object_ref (self);
   data->message = message;
+  data->receipt = receipt != NULL ? xmpp_element_ref (receipt) : NULL;
   messenger_store_insert_message_async (self->store, message, NULL, inserted_cb, data);
 }
 
@@ -390,9 +433,10 @@ type_from_xmpp (XmppMessageType type)
     }
 }
 
-void
-_messenger_conversation_receive (MessengerConversation *self,
-                                 const XmppMessage     *message)
+MessengerStoreMessage *
+_messenger_conversation_new_record (MessengerConversation   *self,
+                                    const XmppMessage       *message,
+                                    MessengerStoreDirection  direction)
 {
   MessengerStoreMessage *record = messenger_store_message_new ();
   const char *own = messenger_account_get_jid (self->account);
@@ -401,7 +445,7 @@ _messenger_conversation_receive (MessengerConversation *self,
   record->peer = g_strdup (self->peer);
   record->thread_id = g_strdup (message->thread != NULL ? message->thread : session_thread (self));
   record->parent_thread_id = g_strdup (message->parent_thread);
-  record->direction = MESSENGER_STORE_DIRECTION_IN;
+  record->direction = direction;
   record->type = type_from_xmpp (message->type);
   record->body = g_strdup (message->body);
   record->subject = g_strdup (message->subject);
@@ -419,9 +463,37 @@ _messenger_conversation_receive (MessengerConversation *self,
     }
   record->origin_id = g_strdup (message->origin_id);
   record->message_id = g_strdup (message->id);
-  record->state = MESSENGER_STORE_DELIVERY_DELIVERED;
-  record->unread = TRUE;
-  insert (self, record);
+  if (direction == MESSENGER_STORE_DIRECTION_IN)
+    {
+      record->state = MESSENGER_STORE_DELIVERY_DELIVERED;
+      record->unread = TRUE;
+    }
+  else
+    /* Ours, from another device: the server has it. */
+    record->state = MESSENGER_STORE_DELIVERY_ACKED;
+  return record;
+}
+
+void
+_messenger_conversation_receive (MessengerConversation *self,
+                                 const XmppMessage     *message,
+                                 XmppElement           *receipt)
+{
+  insert (self, _messenger_conversation_new_record (self, message, MESSENGER_STORE_DIRECTION_IN), receipt);
+}
+
+void
+_messenger_conversation_add_sent_elsewhere (MessengerConversation *self,
+                                            const XmppMessage     *message)
+{
+  insert (self, _messenger_conversation_new_record (self, message, MESSENGER_STORE_DIRECTION_OUT), NULL);
+}
+
+void
+_messenger_conversation_stored (MessengerConversation       *self,
+                                const MessengerStoreMessage *message)
+{
+  stored (self, message);
 }
 
 void
@@ -432,12 +504,155 @@ _messenger_conversation_set_state (MessengerConversation  *self,
   g_signal_emit (self, signals[SIGNAL_MESSAGE_STATE_CHANGED], 0, id, state);
 }
 
+/* Chat states */
+
+static gboolean peer_composing_timeout_cb (gpointer user_data);
+
+static void
+set_peer_chat_state (MessengerConversation *self,
+                     MessengerChatState     state)
+{
+  g_clear_handle_id (&self->peer_composing_source, g_source_remove);
+  if (state == MESSENGER_CHAT_STATE_COMPOSING)
+    self->peer_composing_source = g_timeout_add (self->peer_timeout_ms, peer_composing_timeout_cb, self);
+
+  if (self->peer_chat_state == state)
+    return;
+  self->peer_chat_state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_CHAT_STATE]);
+}
+
+static gboolean
+peer_composing_timeout_cb (gpointer user_data)
+{
+  MessengerConversation *self = user_data;
+
+  self->peer_composing_source = 0;
+  set_peer_chat_state (self, MESSENGER_CHAT_STATE_PAUSED);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_messenger_conversation_peer_chat_state (MessengerConversation *self,
+                                         XmppChatState          state,
+                                         gboolean               with_body)
+{
+  if (with_body)
+    {
+      /* Whatever the peer was typing has arrived. */
+      if (state != XMPP_CHAT_STATE_ACTIVE && state != XMPP_CHAT_STATE_INACTIVE
+          && state != XMPP_CHAT_STATE_GONE)
+        state = XMPP_CHAT_STATE_NONE;
+      set_peer_chat_state (self, (MessengerChatState) state);
+    }
+  else if (state != XMPP_CHAT_STATE_NONE)
+    set_peer_chat_state (self, (MessengerChatState) state);
+}
+
+static gboolean
+send_chat_state (MessengerConversation *self,
+                 MessengerChatState     state)
+{
+  g_autoptr(XmppMessage) message = NULL;
+  g_autoptr(XmppJid) to = NULL;
+
+  if (!messenger_account_get_send_chat_states (self->account))
+    return FALSE;
+  if ((to = xmpp_jid_new (self->peer, NULL)) == NULL)
+    return FALSE;
+
+  message = xmpp_message_new (XMPP_MESSAGE_CHAT, to, NULL);
+  message->chat_state = (XmppChatState) state;
+  /* XEP-0085 §5.6: notifications name the thread they are about. */
+  message->thread = g_strdup (self->current_thread);
+  if (!messenger_account_send_message (self->account, message))
+    return FALSE;
+  self->own_chat_state = state;
+  return TRUE;
+}
+
+static gboolean
+own_composing_timeout_cb (gpointer user_data)
+{
+  MessengerConversation *self = user_data;
+
+  self->own_composing_source = 0;
+  if (self->own_chat_state == MESSENGER_CHAT_STATE_COMPOSING)
+    send_chat_state (self, MESSENGER_CHAT_STATE_PAUSED);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_messenger_conversation_own_chat_state_sent (MessengerConversation *self,
+                                             XmppChatState          state)
+{
+  g_clear_handle_id (&self->own_composing_source, g_source_remove);
+  self->own_chat_state = (MessengerChatState) state;
+}
+
+void
+_messenger_conversation_session_ended (MessengerConversation *self)
+{
+  g_clear_handle_id (&self->own_composing_source, g_source_remove);
+  self->own_chat_state = MESSENGER_CHAT_STATE_NONE;
+  set_peer_chat_state (self, MESSENGER_CHAT_STATE_NONE);
+}
+
+void
+_messenger_conversation_set_chat_state_timeouts (MessengerConversation *self,
+                                                 guint                  peer_composing_ms,
+                                                 guint                  own_composing_ms)
+{
+  self->peer_timeout_ms = peer_composing_ms;
+  self->own_timeout_ms = own_composing_ms;
+}
+
+MessengerChatState
+messenger_conversation_get_peer_chat_state (MessengerConversation *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_CONVERSATION (self), MESSENGER_CHAT_STATE_NONE);
+  return self->peer_chat_state;
+}
+
+void
+messenger_conversation_set_composing (MessengerConversation *self,
+                                      gboolean               composing)
+{
+  g_return_if_fail (MESSENGER_IS_CONVERSATION (self));
+
+  if (!composing)
+    {
+      g_clear_handle_id (&self->own_composing_source, g_source_remove);
+      /* The text was cleared (XEP-0085 §5.1: back to active). */
+      if (self->own_chat_state == MESSENGER_CHAT_STATE_COMPOSING
+          || self->own_chat_state == MESSENGER_CHAT_STATE_PAUSED)
+        send_chat_state (self, MESSENGER_CHAT_STATE_ACTIVE);
+      return;
+    }
+
+  if (self->own_chat_state != MESSENGER_CHAT_STATE_COMPOSING
+      && !send_chat_state (self, MESSENGER_CHAT_STATE_COMPOSING))
+    return;
+  /* Each keystroke pushes the pause back. */
+  g_clear_handle_id (&self->own_composing_source, g_source_remove);
+  self->own_composing_source = g_timeout_add (self->own_timeout_ms, own_composing_timeout_cb, self);
+}
+
 /* Public API */
 
 char *
 messenger_conversation_send (MessengerConversation *self,
                              const char            *text,
                              const char            *thread_id)
+{
+  return messenger_conversation_send_full (self, text, NULL, thread_id);
+}
+
+char *
+messenger_conversation_send_full (MessengerConversation *self,
+                                  const char            *text,
+                                  const char            *subject,
+                                  const char            *thread_id)
 {
   MessengerStoreMessage *record;
   const char *thread;
@@ -457,12 +672,44 @@ messenger_conversation_send (MessengerConversation *self,
   record->direction = MESSENGER_STORE_DIRECTION_OUT;
   record->type = MESSENGER_STORE_MESSAGE_CHAT;
   record->body = g_strdup (text);
+  record->subject = subject != NULL && *subject != '\0' ? g_strdup (subject) : NULL;
   record->time = record->received_time = g_get_real_time ();
   record->origin_id = g_uuid_string_random ();
   record->state = MESSENGER_STORE_DELIVERY_PENDING;
   set_current_thread (self, thread);
-  insert (self, record);
+  /* The message says it: no pause to send for what was typed. */
+  g_clear_handle_id (&self->own_composing_source, g_source_remove);
+  insert (self, record, NULL);
   return g_strdup (record->origin_id);
+}
+
+void
+messenger_conversation_retry (MessengerConversation *self,
+                              MessengerMessage      *message)
+{
+  g_autoptr(MessengerStoreMessage) record = NULL;
+
+  g_return_if_fail (MESSENGER_IS_CONVERSATION (self));
+  g_return_if_fail (MESSENGER_IS_MESSAGE (message));
+
+  if (!messenger_message_get_outgoing (message)
+      || messenger_message_get_state (message) != MESSENGER_DELIVERY_FAILED
+      || self->list == NULL)
+    return;
+
+  record = messenger_store_message_new ();
+  record->id = messenger_message_get_id (message);
+  record->account_id = self->account_id;
+  record->peer = g_strdup (self->peer);
+  record->thread_id = g_strdup (messenger_message_get_thread_id (message));
+  record->parent_thread_id = g_strdup (parent_of (self, record->thread_id));
+  record->direction = MESSENGER_STORE_DIRECTION_OUT;
+  record->type = MESSENGER_STORE_MESSAGE_CHAT;
+  record->body = g_strdup (messenger_message_get_body (message));
+  record->subject = g_strdup (messenger_message_get_subject (message));
+  record->origin_id = g_strdup (messenger_message_get_origin_id (message));
+  record->state = MESSENGER_STORE_DELIVERY_PENDING;
+  _messenger_conversation_list_resend (self->list, self, record);
 }
 
 const char *
@@ -482,6 +729,7 @@ typedef struct
 {
   MessengerConversation *conversation;
   char                  *thread_id;
+  gint64                 up_to_id;
 } MarkReadData;
 
 static void
@@ -517,6 +765,9 @@ marked_read_cb (GObject      *source,
    * counted here too if it was marked. */
   self->unread_count = marked < self->unread_count ? self->unread_count - marked : 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD_COUNT]);
+  /* The same range as the store's, so message lists clear the flags of
+   * exactly the rows it marked. */
+  g_signal_emit (self, signals[SIGNAL_MESSAGES_READ], 0, data->thread_id, data->up_to_id);
 
   if (self->threads != NULL)
     {
@@ -547,6 +798,7 @@ messenger_conversation_mark_read (MessengerConversation *self,
   data = g_new0 (MarkReadData, 1);
   data->conversation = g_object_ref (self);
   data->thread_id = g_strdup (thread_id);
+  data->up_to_id = up_to_id;
   messenger_store_mark_read_async (self->store, self->account_id, self->peer, thread_id, up_to_id,
                                    NULL, marked_read_cb, data);
 }
@@ -642,6 +894,9 @@ messenger_conversation_get_property (GObject    *object,
     case PROP_CURRENT_THREAD:
       g_value_set_string (value, self->current_thread);
       break;
+    case PROP_PEER_CHAT_STATE:
+      g_value_set_enum (value, self->peer_chat_state);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -672,6 +927,8 @@ messenger_conversation_dispose (GObject *object)
 
   _messenger_conversation_set_contact (self, NULL);
   g_clear_object (&self->threads);
+  g_clear_handle_id (&self->peer_composing_source, g_source_remove);
+  g_clear_handle_id (&self->own_composing_source, g_source_remove);
 
   G_OBJECT_CLASS (messenger_conversation_parent_class)->dispose (object);
 }
@@ -722,6 +979,9 @@ messenger_conversation_class_init (MessengerConversationClass *klass)
   properties[PROP_CURRENT_THREAD] =
     g_param_spec_string ("current-thread", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PEER_CHAT_STATE] =
+    g_param_spec_enum ("peer-chat-state", NULL, NULL, MESSENGER_TYPE_CHAT_STATE, MESSENGER_CHAT_STATE_NONE,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_MESSAGE_ADDED] =
@@ -730,10 +990,15 @@ messenger_conversation_class_init (MessengerConversationClass *klass)
   signals[SIGNAL_MESSAGE_STATE_CHANGED] =
     g_signal_new ("message-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_INT64, MESSENGER_TYPE_DELIVERY_STATE);
+  signals[SIGNAL_MESSAGES_READ] =
+    g_signal_new ("messages-read", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
 }
 
 static void
 messenger_conversation_init (MessengerConversation *self)
 {
   self->parents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->peer_timeout_ms = PEER_COMPOSING_TIMEOUT_MS;
+  self->own_timeout_ms = OWN_PAUSED_TIMEOUT_MS;
 }

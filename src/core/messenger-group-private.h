@@ -1,7 +1,7 @@
 /* messenger-group-private.h: what MessengerRoster uses to keep groups */
 #pragma once
 
-#include "messenger-contact.h"
+#include "messenger-contact-private.h"
 #include "messenger-group.h"
 
 G_BEGIN_DECLS
@@ -10,6 +10,13 @@ G_BEGIN_DECLS
 MessengerGroup *_messenger_group_new             (const char       *roster_name);
 void            _messenger_group_add             (MessengerGroup   *self,
                                                   MessengerContact *contact);
+/* Loading: appends @contact, whose JID sorts after every member's, and
+ * says nothing until _messenger_group_flush_appended(), which announces
+ * every contact appended since in one items-changed.  The other calls
+ * flush first. */
+void            _messenger_group_append          (MessengerGroup   *self,
+                                                  MessengerContact *contact);
+void            _messenger_group_flush_appended  (MessengerGroup   *self);
 void            _messenger_group_remove          (MessengerGroup   *self,
                                                   MessengerContact *contact);
 /* The contact's sort keys (presence, display name) changed. */

@@ -8,6 +8,16 @@
 
 #include "messenger-local-server.h"
 
+#ifdef __linux__
+#include <sys/prctl.h>
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
 #define DOMAIN "localhost"
 
 struct _MessengerLocalServer
@@ -100,6 +110,7 @@ messenger_local_server_start_async (MessengerLocalServer *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *binary = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
 
   g_return_if_fail (MESSENGER_IS_LOCAL_SERVER (self));
 
@@ -128,10 +139,16 @@ messenger_local_server_start_async (MessengerLocalServer *self,
 
   /* Port 0: a free port each time, so it never clashes with another
    * server; the accounts on it are updated with the port at each start. */
-  self->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
-                                    "--domain", DOMAIN, "--data-dir", self->data_dir,
-                                    "--listen", "127.0.0.1", "--c2s-port", "0",
-                                    "--direct-tls-port", "0", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+#ifdef __linux__
+  /* The server lives and dies with the app: one left behind by a crash
+   * would hold the data folder on a port nobody knows. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+#endif
+  self->process = g_subprocess_launcher_spawn (launcher, &error, binary,
+                                               "--domain", DOMAIN, "--data-dir", self->data_dir,
+                                               "--listen", "127.0.0.1", "--c2s-port", "0",
+                                               "--direct-tls-port", "0", NULL);
   if (self->process == NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -198,11 +215,49 @@ add_user_cb (GObject      *source,
     {
       gboolean exists = err_text != NULL && strstr (err_text, "exist") != NULL;
       g_task_return_new_error (task, G_IO_ERROR, exists ? G_IO_ERROR_EXISTS : G_IO_ERROR_FAILED,
-                               _("The account could not be created: %s"),
+                               g_task_get_source_tag (task) == messenger_local_server_add_user_async
+                               ? _("The account could not be created: %s")
+                               : _("The password could not be changed: %s"),
                                err_text != NULL ? g_strstrip (err_text) : "");
       return;
     }
   g_task_return_boolean (task, TRUE);
+}
+
+/* `messenger-server user add|passwd JID`: the password goes through stdin,
+ * never the command line. */
+static void
+run_user_command (MessengerLocalServer *self,
+                  const char           *command,
+                  const char           *username,
+                  const char           *password,
+                  GTask                *task)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *binary = messenger_local_server_find_binary ();
+  g_autofree char *jid = NULL;
+  g_autofree char *input = NULL;
+
+  if (binary == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               _("The local server program, messenger-server, is not installed."));
+      return;
+    }
+
+  jid = g_strdup_printf ("%s@%s", username, DOMAIN);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                              | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, binary, "user", command, jid, "--data-dir", self->data_dir, NULL);
+  if (process == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  input = g_strdup_printf ("%s\n", password);
+  g_subprocess_communicate_utf8_async (process, input, g_task_get_cancellable (task), add_user_cb,
+                                       g_object_ref (task));
 }
 
 void
@@ -214,35 +269,40 @@ messenger_local_server_add_user_async (MessengerLocalServer *self,
                                        gpointer              user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *binary = messenger_local_server_find_binary ();
-  g_autofree char *jid = NULL;
-  g_autofree char *input = NULL;
 
   g_return_if_fail (MESSENGER_IS_LOCAL_SERVER (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, messenger_local_server_add_user_async);
-  if (binary == NULL)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                               _("The local server program, messenger-server, is not installed."));
-      return;
-    }
+  run_user_command (self, "add", username, password, task);
+}
 
-  jid = g_strdup_printf ("%s@%s", username, DOMAIN);
-  /* The password goes through stdin, never the command line. */
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                              | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                              &error, binary, "user", "add", jid, "--data-dir", self->data_dir, NULL);
-  if (process == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  input = g_strdup_printf ("%s\n", password);
-  g_subprocess_communicate_utf8_async (process, input, cancellable, add_user_cb, g_steal_pointer (&task));
+/* The app runs this server, so it can always give a local account a new
+ * password: used when the keyring lost the old one. */
+void
+messenger_local_server_set_password_async (MessengerLocalServer *self,
+                                           const char           *username,
+                                           const char           *password,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (MESSENGER_IS_LOCAL_SERVER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, messenger_local_server_set_password_async);
+  run_user_command (self, "passwd", username, password, task);
+}
+
+gboolean
+messenger_local_server_set_password_finish (MessengerLocalServer  *self,
+                                            GAsyncResult          *result,
+                                            GError               **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

@@ -39,6 +39,15 @@ void                  messenger_local_server_add_user_async  (MessengerLocalServ
 gboolean              messenger_local_server_add_user_finish (MessengerLocalServer *self,
                                                              GAsyncResult          *result,
                                                              GError               **error);
+void                  messenger_local_server_set_password_async  (MessengerLocalServer *self,
+                                                                  const char           *username,
+                                                                  const char           *password,
+                                                                  GCancellable         *cancellable,
+                                                                  GAsyncReadyCallback   callback,
+                                                                  gpointer              user_data);
+gboolean              messenger_local_server_set_password_finish (MessengerLocalServer  *self,
+                                                                  GAsyncResult          *result,
+                                                                  GError               **error);
 void                  messenger_local_server_stop           (MessengerLocalServer  *self);
 
 G_END_DECLS

@@ -300,6 +300,25 @@ message_state_changed_cb (MessengerConversation  *conversation,
     messenger_message_set_state (self->items->pdata[position], state);
 }
 
+/* The store marked the range read: the window's copies follow, so a view
+ * can tell what is still unread from the messages themselves. */
+static void
+messages_read_cb (MessengerConversation *conversation,
+                  const char            *thread_id,
+                  gint64                 up_to_id,
+                  MessengerMessageList  *self)
+{
+  guint end = up_to_id > 0 && up_to_id < G_MAXINT64 ? lower_bound (self, up_to_id + 1) : self->items->len;
+
+  for (guint i = 0; i < end; i++)
+    {
+      MessengerMessage *message = self->items->pdata[i];
+
+      if (thread_id == NULL || g_strcmp0 (messenger_message_get_thread_id (message), thread_id) == 0)
+        messenger_message_set_unread (message, FALSE);
+    }
+}
+
 MessengerMessageList *
 messenger_message_list_new (MessengerConversation *conversation,
                             const char            *thread_id)
@@ -401,6 +420,8 @@ messenger_message_list_constructed (GObject *object)
                            G_CALLBACK (message_added_cb), self, 0);
   g_signal_connect_object (self->conversation, "message-state-changed",
                            G_CALLBACK (message_state_changed_cb), self, 0);
+  g_signal_connect_object (self->conversation, "messages-read",
+                           G_CALLBACK (messages_read_cb), self, 0);
 }
 
 static void

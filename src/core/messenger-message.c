@@ -18,6 +18,7 @@ struct _MessengerMessage
   gint64                  time;
   gint64                  delay_time;
   MessengerDeliveryState  state;
+  gboolean                unread;
   char                   *snippet;
 };
 
@@ -49,6 +50,7 @@ enum {
   PROP_TIME,
   PROP_DELAY_TIME,
   PROP_STATE,
+  PROP_UNREAD,
   PROP_SNIPPET,
   N_PROPS
 };
@@ -76,6 +78,7 @@ messenger_message_new_from_record (const MessengerStoreMessage *record,
              : record->delay_time != 0 ? record->delay_time : record->received_time;
   self->delay_time = record->delay_time;
   self->state = (MessengerDeliveryState) record->state;
+  self->unread = record->unread && !self->outgoing;
   return self;
 }
 
@@ -182,6 +185,26 @@ messenger_message_set_state (MessengerMessage       *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+gboolean
+messenger_message_get_unread (MessengerMessage *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_MESSAGE (self), FALSE);
+  return self->unread;
+}
+
+void
+messenger_message_set_unread (MessengerMessage *self,
+                              gboolean          unread)
+{
+  g_return_if_fail (MESSENGER_IS_MESSAGE (self));
+
+  unread = !!unread;
+  if (self->unread == unread)
+    return;
+  self->unread = unread;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+}
+
 const char *
 messenger_message_get_snippet (MessengerMessage *self)
 {
@@ -244,6 +267,9 @@ messenger_message_get_property (GObject    *object,
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
+      break;
+    case PROP_UNREAD:
+      g_value_set_boolean (value, self->unread);
       break;
     case PROP_SNIPPET:
       g_value_set_string (value, self->snippet);
@@ -310,6 +336,9 @@ messenger_message_class_init (MessengerMessageClass *klass)
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, MESSENGER_TYPE_DELIVERY_STATE, MESSENGER_DELIVERY_PENDING,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_UNREAD] =
+    g_param_spec_boolean ("unread", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SNIPPET] =
     g_param_spec_string ("snippet", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -2,7 +2,8 @@
  *
  * An immutable snapshot of a stored message except for its delivery
  * state, which notifies as the message moves on (pending → sent → acked →
- * delivered, or failed).  Made by MessengerMessageList and MessengerSearch
+ * delivered, or failed), and its unread flag, which notifies when the
+ * conversation marks it read.  Made by MessengerMessageList and MessengerSearch
  * from store rows; search results also carry a snippet.
  */
 #pragma once
@@ -51,6 +52,11 @@ gint64                  messenger_message_get_delay_time  (MessengerMessage *sel
 MessengerDeliveryState  messenger_message_get_state       (MessengerMessage *self);
 void                    messenger_message_set_state       (MessengerMessage *self,
                                                            MessengerDeliveryState state);
+/* An incoming message not read yet (the store's flag; property "unread").
+ * Message lists clear it when the conversation marks it read. */
+gboolean                messenger_message_get_unread      (MessengerMessage *self);
+void                    messenger_message_set_unread      (MessengerMessage *self,
+                                                           gboolean          unread);
 /* Search results only: the body around the matches, each match between
  * MESSENGER_STORE_MATCH_START and _END. */
 const char             *messenger_message_get_snippet     (MessengerMessage *self);

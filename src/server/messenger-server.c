@@ -351,6 +351,26 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The keys of --config's [server] group that have no option. */
+static const char config_help[] = N_(
+  "Settings file (--config FILE), group [server]: the long options above as keys\n"
+  "(domain=, data-dir=, listen=ADDR;ADDR, c2s-port=, direct-tls-port=,\n"
+  "allow-registration=true, cert=, key=, verbose=true) and these limits:\n"
+  "  archive=true|false          keep every account's messages (XEP-0313; true)\n"
+  "  max-offline-messages=N      messages kept for an offline account (1000;\n"
+  "                              0 = no limit); when full, a message to it\n"
+  "                              bounces with <service-unavailable/>\n"
+  "  max-stanza-size=BYTES       after authentication (262144)\n"
+  "  max-preauth-stanza-size=BYTES  before authentication (16384)\n"
+  "  rate-burst=BYTES, rate=BYTES/S  after authentication: reading pauses\n"
+  "                              (2097152, 1048576)\n"
+  "  preauth-rate-burst=BYTES, preauth-rate=BYTES/S  before authentication:\n"
+  "                              policy-violation (65536, 16384)\n"
+  "  preauth-timeout=S (30), idle-timeout=S (600), ping-timeout=S (60)\n"
+  "  max-auth-failures=N (3 a stream), auth-failures-per-minute=N (5 an address)\n"
+  "  max-bind-attempts=N (5), max-connections=N (20000)\n"
+  "  sm-max-resume=S (300), sm-max-unacked=N (10000)  XEP-0198\n");
+
 static int
 run_server (int    argc,
             char **argv)
@@ -392,6 +412,7 @@ run_server (int    argc,
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("A lightweight XMPP server for local setups.\n\n"
                                            "Accounts: messenger-server user add|remove|passwd|list [JID] --data-dir DIR"));
+  g_option_context_set_description (context, _(config_help));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {

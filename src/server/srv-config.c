@@ -22,6 +22,10 @@
  *   sm-max-resume            s a lost XEP-0198 session waits (300)
  *   sm-max-unacked           stanzas (10000) → resource-constraint
  *   max-connections          (20000)
+ *   max-offline-messages     messages kept for an account while it is
+ *                            offline (1000; 0 = no limit); when full, a
+ *                            message to it bounces with service-unavailable
+ *                            (RFC 6121 §8.5.2, XEP-0160)
  */
 #include "config.h"
 
@@ -57,6 +61,7 @@ srv_config_new (void)
   self->sm_max_resume = 300;
   self->sm_max_unacked = 10000;
   self->max_connections = 20000;
+  self->max_offline_messages = 1000;
   return self;
 }
 
@@ -150,6 +155,7 @@ static const NumericKey numeric_keys[] = {
   UINT_KEY ("sm-max-resume", sm_max_resume, 24 * 3600),
   UINT_KEY ("sm-max-unacked", sm_max_unacked, 1000000),
   UINT_KEY ("max-connections", max_connections, 1000000),
+  UINT_KEY ("max-offline-messages", max_offline_messages, G_MAXUINT32),
 };
 
 gboolean

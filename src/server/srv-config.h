@@ -46,6 +46,7 @@ typedef struct
   guint     sm_max_resume;          /* XEP-0198 resumption window */
   guint     sm_max_unacked;         /* unacked stanzas kept per session */
   guint     max_connections;
+  guint     max_offline_messages;   /* per account; 0 = no limit */
 } SrvConfig;
 
 SrvConfig *srv_config_new        (void);

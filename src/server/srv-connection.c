@@ -39,7 +39,7 @@
  * ends lingering closes.
  *
  * Idle memory.  A libxml2 push context costs ~14 KB, most of an idle
- * session.  So a bound connection silent for PARSER_IDLE_SECONDS while
+ * session.  So a bound connection silent at a tick (PARSER_IDLE_USEC) while
  * its input sits between two stanzas drops its XmppParser; the next bytes
  * get a fresh one, first fed a synthetic copy of the stream header (the
  * header can only have been <stream:stream xmlns='jabber:client'
@@ -74,7 +74,9 @@
 #define WRITE_CHUNK        (16 * 1024)    /* one TLS record */
 #define MAX_PENDING_OUTPUT (8 * 1024 * 1024)
 #define LINGER_SECONDS     2
-#define PARSER_IDLE_SECONDS 1
+/* A bound connection's parser goes at the first tick after this much
+ * silence (the tick runs every second). */
+#define PARSER_IDLE_USEC   (G_USEC_PER_SEC / 4)
 
 /* Where the byte stream is, roughly (see the top comment). */
 typedef enum
@@ -126,6 +128,12 @@ struct _SrvConnection
 
   GString                *outbuf;     /* NULL while nothing is pending */
   gsize                   out_offset;
+  /* Group commit: what outbuf held when the open batch (commit
+   * generation out_gen) first added to it; the rest is dropped if that
+   * batch fails (srv-server.c). */
+  guint64                 out_gen;
+  gsize                   out_mark;
+  gboolean                out_mark_header_sent;
 
   XmppParser             *parser;
   char                   *stream_id;
@@ -892,6 +900,22 @@ mark_dirty (SrvConnection *conn)
     }
 }
 
+/* Before output is queued: the buffer, and where the open batch's
+ * output starts in it. */
+static void
+out_prepare (SrvConnection *conn,
+             gsize          size_hint)
+{
+  if (conn->outbuf == NULL)
+    conn->outbuf = g_string_sized_new (size_hint);
+  if (conn->out_gen != conn->server->commit_gen)
+    {
+      conn->out_gen = conn->server->commit_gen;
+      conn->out_mark = conn->outbuf->len;
+      conn->out_mark_header_sent = conn->header_sent;
+    }
+}
+
 static void
 append (SrvConnection *conn,
         const char    *data,
@@ -899,8 +923,7 @@ append (SrvConnection *conn,
 {
   if (conn->destroyed || conn->tail_written)
     return;
-  if (conn->outbuf == NULL)
-    conn->outbuf = g_string_sized_new (len > 0 ? (gsize) len + 64 : 256);
+  out_prepare (conn, len > 0 ? (gsize) len + 64 : 256);
   g_string_append_len (conn->outbuf, data, len);
   mark_dirty (conn);
 }
@@ -921,8 +944,7 @@ _srv_connection_write_element (SrvConnection *conn,
 {
   if (conn->destroyed || conn->tail_written)
     return;
-  if (conn->outbuf == NULL)
-    conn->outbuf = g_string_sized_new (512);
+  out_prepare (conn, 512);
   xmpp_element_serialize (element, conn->outbuf, SRV_NS_CLIENT);
   mark_dirty (conn);
 }
@@ -949,9 +971,19 @@ _srv_connection_flush (SrvConnection *conn)
   conn->dirty = FALSE;
   if (conn->destroyed || conn->write_blocked || conn->handshaking || conn->lingering)
     return;
-  /* Nothing acknowledged before it is stored (group commit). */
-  if (conn->outbuf != NULL)
-    _srv_server_commit (conn->server);
+  /* Nothing acknowledged before it is stored (group commit).  A failed
+   * commit may have closed this connection or cut its output. */
+  if (conn->outbuf != NULL && conn->out_gen == conn->server->commit_gen)
+    {
+      gboolean stop;
+
+      _srv_connection_ref (conn);
+      _srv_server_commit (conn->server);
+      stop = conn->destroyed || conn->write_blocked || conn->lingering;
+      _srv_connection_unref (conn);
+      if (stop)
+        return;
+    }
 
   while (conn->outbuf != NULL && conn->out_offset < conn->outbuf->len)
     {
@@ -1079,27 +1111,13 @@ write_header (SrvConnection *conn,
   conn->header_sent = TRUE;
 }
 
+/* The stream error (none when @condition < 0) and </stream:stream>. */
 static void
-close_with (SrvConnection *conn,
-            gint           condition,
-            const char    *text,
-            const char    *extra_xml)
+write_stream_end (SrvConnection *conn,
+                  gint           condition,
+                  const char    *text,
+                  const char    *extra_xml)
 {
-  if (conn->closing || conn->destroyed)
-    return;
-  conn->closing = TRUE;
-  conn->starting_tls = FALSE;
-  update_interest (conn);
-  /* Inside a parser callback: drop the rest of the chunk. */
-  if (conn->parser != NULL)
-    xmpp_parser_reset (conn->parser);
-
-  if (conn->handshaking)
-    {
-      connection_destroy (conn);
-      return;
-    }
-
   if (condition >= 0)
     {
       GString *error = g_string_sized_new (256);
@@ -1126,6 +1144,30 @@ close_with (SrvConnection *conn,
   if (conn->header_sent)
     append (conn, "</stream:stream>", -1);
   conn->tail_written = TRUE;
+}
+
+static void
+close_with (SrvConnection *conn,
+            gint           condition,
+            const char    *text,
+            const char    *extra_xml)
+{
+  if (conn->closing || conn->destroyed)
+    return;
+  conn->closing = TRUE;
+  conn->starting_tls = FALSE;
+  update_interest (conn);
+  /* Inside a parser callback: drop the rest of the chunk. */
+  if (conn->parser != NULL)
+    xmpp_parser_reset (conn->parser);
+
+  if (conn->handshaking)
+    {
+      connection_destroy (conn);
+      return;
+    }
+
+  write_stream_end (conn, condition, text, extra_xml);
 
   if (conn->session != NULL)
     {
@@ -1155,6 +1197,52 @@ _srv_connection_close (SrvConnection *conn,
   close_with (conn, condition, text, NULL);
 }
 
+gboolean
+_srv_connection_is_alive (SrvConnection *conn)
+{
+  return !conn->destroyed;
+}
+
+gboolean
+_srv_connection_drop_uncommitted (SrvConnection *conn,
+                                  guint64        gen)
+{
+  if (conn->destroyed || conn->outbuf == NULL || conn->out_gen != gen)
+    return FALSE;
+  /* Nothing of that batch was written (the flush commits first). */
+  g_assert (conn->out_mark >= conn->out_offset);
+  if (conn->outbuf->len == conn->out_mark)
+    return FALSE;
+  g_string_truncate (conn->outbuf, conn->out_mark);
+  /* As the client saw it: an ended stream or a new one's header may be
+   * among what is gone. */
+  conn->header_sent = conn->out_mark_header_sent;
+  conn->tail_written = FALSE;
+  return TRUE;
+}
+
+void
+_srv_connection_fail (SrvConnection *conn)
+{
+  const char *text = "The server could not store the last stanzas";
+
+  if (conn->destroyed)
+    return;
+  g_info ("%s: closing: its last stanzas were not stored", conn_log_name (conn));
+  if (!conn->closing)
+    {
+      close_with (conn, XMPP_STREAM_ERROR_INTERNAL_SERVER_ERROR, text, NULL);
+      return;
+    }
+  /* Closing already (its session ended then): its last words may have
+   * been dropped with the batch. */
+  if (!conn->tail_written && !conn->lingering)
+    {
+      write_stream_end (conn, XMPP_STREAM_ERROR_INTERNAL_SERVER_ERROR, text, NULL);
+      _srv_connection_flush (conn);
+    }
+}
+
 void
 _srv_connection_release_session (SrvConnection *conn,
                                  gint           condition)
@@ -1171,6 +1259,25 @@ _srv_connection_release_session (SrvConnection *conn,
 }
 
 /* --- the tick ------------------------------------------------------ */
+
+gboolean
+_srv_connection_release_parser (SrvConnection *conn,
+                                gint64         now,
+                                gint64         idle)
+{
+  if (conn->parser == NULL || conn->destroyed || conn->closing || conn->in_feed ||
+      conn->stage != STAGE_BOUND || conn->scan != SCAN_TEXT || conn->scan_depth != 1 ||
+      now - conn->last_read <= idle)
+    return FALSE;
+  g_clear_pointer (&conn->parser, xmpp_parser_free);
+  return TRUE;
+}
+
+gboolean
+_srv_connection_has_parser (SrvConnection *conn)
+{
+  return conn->parser != NULL && !conn->destroyed;
+}
 
 void
 _srv_connection_tick (SrvConnection *conn,
@@ -1205,12 +1312,8 @@ _srv_connection_tick (SrvConnection *conn,
       return;
     }
 
-  if (conn->parser != NULL && conn->scan == SCAN_TEXT && conn->scan_depth == 1 &&
-      now - conn->last_read > PARSER_IDLE_SECONDS * G_USEC_PER_SEC)
-    {
-      g_clear_pointer (&conn->parser, xmpp_parser_free);
-      conn->server->released_parsers++;
-    }
+  if (_srv_connection_release_parser (conn, now, PARSER_IDLE_USEC))
+    conn->server->released_parsers++;
 
   if (conn->ping_sent != 0)
     {
@@ -2122,18 +2225,41 @@ is_stanza (XmppElement *element)
          (strcmp (name, "message") == 0 || strcmp (name, "presence") == 0 || strcmp (name, "iq") == 0);
 }
 
+static void handle_element (SrvConnection *conn,
+                            XmppElement   *element);
+
 static void
 parser_element_cb (XmppParser  *parser,
                    XmppElement *element,
                    gpointer     user_data)
 {
   SrvConnection *conn = user_data;
-  const char *ns = xmpp_element_get_namespace (element);
-  const char *name = xmpp_element_get_name (element);
-  gboolean stanza = is_stanza (element);
+  SrvServer *server = conn->server;
+  SrvSession *session;
 
   if (conn->closing)
     return;
+
+  /* What this element writes makes the connection a writer of the open
+   * batch: told nothing of it before the commit, closed if that fails
+   * (srv-server.c). */
+  session = conn->session != NULL ? srv_session_ref (conn->session) : NULL;
+  _srv_connection_ref (conn);
+  _srv_server_set_handling (server, conn, session);
+  handle_element (conn, element);
+  _srv_server_set_handling (server, NULL, NULL);
+  _srv_connection_unref (conn);
+  if (session != NULL)
+    srv_session_unref (session);
+}
+
+static void
+handle_element (SrvConnection *conn,
+                XmppElement   *element)
+{
+  const char *ns = xmpp_element_get_namespace (element);
+  const char *name = xmpp_element_get_name (element);
+  gboolean stanza = is_stanza (element);
 
   if (g_strcmp0 (ns, XMPP_NS_STREAM) == 0)
     {

@@ -13,9 +13,12 @@
  *   iq get <query/>      the form of supported fields (§4.1.5)
  *   iq set <query/>      filters with, start, end, before-id, after-id,
  *                        ids; RSM max/after/before (empty <before/> =
- *                        the last page); <flip-page/>.  The matching
- *                        messages go out as <result/> messages, then the
- *                        iq result with <fin complete?><set first last/>
+ *                        the last page; max 0 = the count only);
+ *                        <flip-page/>.  The matching messages go out as
+ *                        <result/> messages, then the iq result with
+ *                        <fin complete?><set><first index/><last/><count/>
+ *                        (the count and the index come from the archive's
+ *                        indexes, never from reading the rows)
  *   iq get <metadata/>   the first and the last message (#extended)
  *
  * Only the account itself queries its archive: an iq to another
@@ -444,7 +447,8 @@ parse_rsm (XmppElement          *set,
     }
   if (xmpp_element_find_child (set, NS_RSM, "index") != NULL)
     {
-      /* XEP-0059 §2.4: jumping to an index is optional. */
+      /* XEP-0059 §2.4: jumping to an index is optional, and would be an
+       * OFFSET scan; pages go by id, on the indexes. */
       *condition = XMPP_STANZA_ERROR_FEATURE_NOT_IMPLEMENTED;
       *text = "<index/> is not supported";
       return FALSE;
@@ -463,38 +467,6 @@ parse_rsm (XmppElement          *set,
   return TRUE;
 }
 
-/* The message with archive id @id, if it matches @q's filters.  *error is
- * set (NOT_FOUND) when no message has that id. */
-static SrvArchivedMessage *
-fetch_one (SrvStorage  *storage,
-           const char  *user,
-           MamQuery    *q,
-           const char  *id,
-           GError     **error)
-{
-  g_autoptr(GPtrArray) previous = NULL;
-  g_autoptr(GPtrArray) found = NULL;
-  const char *previous_id = NULL;
-  SrvArchivedMessage *message;
-
-  /* The storage pages by id: the message just before @id (over the whole
-   * archive), then the first one after it that matches the filters; it
-   * is @id's message exactly when that one matches. */
-  previous = srv_storage_query_archive (storage, user, NULL, 0, 0, NULL, id, 1, NULL, error);
-  if (previous == NULL)
-    return NULL;
-  if (previous->len > 0)
-    previous_id = ((SrvArchivedMessage *) g_ptr_array_index (previous, 0))->id;
-  found = srv_storage_query_archive (storage, user, q->with, q->start, q->end,
-                                     previous_id, NULL, 1, NULL, error);
-  if (found == NULL || found->len == 0)
-    return NULL;
-  message = g_ptr_array_index (found, 0);
-  if (strcmp (message->id, id) != 0)
-    return NULL;
-  return g_ptr_array_steal_index (found, 0);
-}
-
 static int
 compare_time (gconstpointer a,
               gconstpointer b)
@@ -505,67 +477,44 @@ compare_time (gconstpointer a,
   return x->timestamp < y->timestamp ? -1 : x->timestamp > y->timestamp;
 }
 
-/* Whether @id names a message of @user's archive (for the form's ids the
- * RSM ones replace: XEP-0313 wants item-not-found for any unknown id). */
+/* The page @q asks for.  The form's after-id/before-id bound the result
+ * set (what <count/> and the indexes refer to); the RSM ids page inside
+ * it. */
 static gboolean
-check_id (SrvStorage  *storage,
-          const char  *user,
-          const char  *id,
-          GError     **error)
+run_query (SrvStorage      *storage,
+           const char      *user,
+           MamQuery        *q,
+           SrvArchivePage  *page,
+           GError         **error)
 {
-  g_autoptr(GPtrArray) none = srv_storage_query_archive (storage, user, NULL, 0, 0, id, NULL, 0,
-                                                         NULL, error);
-
-  return none != NULL;
-}
-
-static GPtrArray *
-run_query (SrvStorage  *storage,
-           const char  *user,
-           MamQuery    *q,
-           gboolean    *complete,
-           GError     **error)
-{
-  const char *after, *before;
+  SrvArchiveFilter filter = { q->with, q->start, q->end, q->after_id, q->before_id };
 
   if (q->ids != NULL)
     {
       g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) srv_archived_message_free);
 
+      filter.after_id = filter.before_id = NULL;
       for (guint i = 0; i < q->ids->len; i++)
         {
-          SrvArchivedMessage *message = fetch_one (storage, user, q, g_ptr_array_index (q->ids, i), error);
+          SrvArchivedMessage *message = srv_storage_get_archived (storage, user, g_ptr_array_index (q->ids, i),
+                                                                  &filter, error);
 
           if (error != NULL && *error != NULL)
-            return NULL;
+            return FALSE;
           if (message != NULL)
             g_ptr_array_add (messages, message);
         }
       /* Chronological whatever the order asked (a stable sort keeps
        * messages of the same microsecond as they were asked for). */
       g_ptr_array_sort (messages, compare_time);
-      *complete = TRUE;
-      return g_steal_pointer (&messages);
+      page->complete = TRUE;
+      page->count = messages->len;
+      page->first_index = 0;
+      page->messages = g_steal_pointer (&messages);
+      return TRUE;
     }
 
-  /* RSM pages within the range the form's after-id/before-id leave:
-   * while paging, the RSM id lies inside that range and replaces the
-   * form's one; an empty <before/> is the last page before before-id. */
-  after = q->rsm_after != NULL ? q->rsm_after : q->after_id;
-  if (q->rsm_before != NULL && *q->rsm_before != '\0')
-    before = q->rsm_before;
-  else if (q->before_id != NULL)
-    before = q->before_id;
-  else
-    before = q->rsm_before;
-
-  if (q->after_id != NULL && after != q->after_id && !check_id (storage, user, q->after_id, error))
-    return NULL;
-  if (q->before_id != NULL && before != q->before_id && !check_id (storage, user, q->before_id, error))
-    return NULL;
-
-  return srv_storage_query_archive (storage, user, q->with, q->start, q->end,
-                                    after, before, q->max, complete, error);
+  return srv_storage_page_archive (storage, user, &filter, q->rsm_after, q->rsm_before, q->max, page, error);
 }
 
 static XmppElement *
@@ -601,13 +550,14 @@ handle_query (SrvServer   *server,
   XmppElement *form = xmpp_element_find_child (query, NS_DATA, "x");
   XmppElement *set = xmpp_element_find_child (query, NS_RSM, "set");
   g_auto(MamQuery) q = { .max = DEFAULT_PAGE };
-  g_autoptr(GPtrArray) messages = NULL;
+  g_auto(SrvArchivePage) page = { NULL, };
   g_autoptr(GError) error = NULL;
   g_autoptr(XmppElement) result = NULL;
+  g_autofree char *count = NULL;
+  GPtrArray *messages;
   XmppElement *fin, *rsm;
   XmppStanzaErrorCode condition;
   const char *text = NULL;
-  gboolean complete = FALSE;
 
   if (xmpp_element_get_attribute (query, "node") != NULL)
     {
@@ -622,8 +572,7 @@ handle_query (SrvServer   *server,
     }
   q.flip = xmpp_element_find_child (query, SRV_NS_MAM, "flip-page") != NULL;
 
-  messages = run_query (storage, user, &q, &complete, &error);
-  if (messages == NULL)
+  if (!run_query (storage, user, &q, &page, &error))
     {
       if (g_error_matches (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_NOT_FOUND))
         srv_server_bounce (server, iq, XMPP_STANZA_ERROR_ITEM_NOT_FOUND, error->message);
@@ -634,6 +583,7 @@ handle_query (SrvServer   *server,
         }
       return;
     }
+  messages = page.messages;
 
   /* The results first (§4.2), oldest first unless flipped (§4.3.4). */
   for (guint n = 0; n < messages->len; n++)
@@ -646,17 +596,24 @@ handle_query (SrvServer   *server,
 
   result = new_result (session, iq);
   fin = xmpp_element_add_child_new (result, SRV_NS_MAM, "fin");
-  if (complete)
+  if (page.complete)
     xmpp_element_set_attribute (fin, "complete", "true");
+  /* XEP-0059 §2.6/§4: first (with its index in the whole result set)
+   * and last of the page, and the size of the set; <max>0</max> asks
+   * for the count alone. */
   rsm = xmpp_element_add_child_new (fin, NS_RSM, "set");
   if (messages->len > 0)
     {
       SrvArchivedMessage *first = g_ptr_array_index (messages, 0);
       SrvArchivedMessage *last = g_ptr_array_index (messages, messages->len - 1);
+      g_autofree char *index = g_strdup_printf ("%u", page.first_index);
+      XmppElement *first_element = xmpp_element_add_child_with_text (rsm, NULL, "first", first->id);
 
-      xmpp_element_add_child_with_text (rsm, NULL, "first", first->id);
+      xmpp_element_set_attribute (first_element, "index", index);
       xmpp_element_add_child_with_text (rsm, NULL, "last", last->id);
     }
+  count = g_strdup_printf ("%u", page.count);
+  xmpp_element_add_child_with_text (rsm, NULL, "count", count);
   srv_server_deliver (server, session, result);
 }
 

@@ -264,8 +264,13 @@ store_offline (SrvServer   *self,
     return;
   if (!srv_storage_store_offline (self->storage, user, message, &error))
     {
+      gboolean full = g_error_matches (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_FULL);
+
+      /* XEP-0160 §3, RFC 6121 §8.5.2.2.1: a full queue (max-offline-
+       * messages) answers service-unavailable, as any storage failure. */
       g_info ("%s: offline message refused: %s", user, error->message);
-      srv_server_bounce (self, message, XMPP_STANZA_ERROR_SERVICE_UNAVAILABLE, NULL);
+      srv_server_bounce (self, message, XMPP_STANZA_ERROR_SERVICE_UNAVAILABLE,
+                         full ? "The recipient's offline message queue is full" : NULL);
     }
 }
 

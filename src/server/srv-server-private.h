@@ -135,8 +135,23 @@ struct _SrvServer
 
   GHashTable       *auth_throttle; /* address → SrvThrottle* */
 
+  /* Group commit.  commit_gen names the open batch (it grows at every
+   * commit attempt); batch_writers lists who wrote into it
+   * (SrvBatchWriter*), so that a failed commit can take back what they
+   * were told (srv-server.c, _srv_server_commit). */
+  guint64           commit_gen;
+  GPtrArray        *batch_writers;
+  GPtrArray        *failed_writers;
+  gboolean          failing_batch;
+  SrvConnection    *handling;      /* whose element is being handled */
+  SrvSession       *handling_session;
+
   guint             released_parsers; /* since the last malloc_trim() */
   guint             accepted;      /* connections since the last tick */
+  gint64            last_login;    /* last accept or bind (monotonic µs) */
+  gint64            last_trim;     /* last malloc_trim() (monotonic µs) */
+  guint             quiet_id;      /* sweeps while logins come */
+  GPtrArray        *fresh;         /* SrvConnection* bound in this burst */
   GPtrArray        *dirty;         /* connections with output to write */
   guint             flush_id;
   guint             tick_id;
@@ -188,8 +203,17 @@ void          _srv_server_connection_gone      (SrvServer     *self,
 void          _srv_server_schedule_flush       (SrvServer     *self,
                                                 SrvConnection *conn);
 /* Group commit: ends the storage's open transaction; both flushes call
- * it before writing anything. */
+ * it before writing anything.  When the commit fails, every connection
+ * noted as a writer of the batch loses the output queued since the last
+ * commit and is closed with <internal-server-error/>, its session ended
+ * (not resumable), so that no client holds an acknowledgement (XEP-0198
+ * <a/>, an iq result) for something that was not stored. */
 void          _srv_server_commit               (SrvServer     *self);
+/* Around the handling of one element from @conn (NULL afterwards): a
+ * write meanwhile makes it a writer of the open batch. */
+void          _srv_server_set_handling         (SrvServer     *self,
+                                                SrvConnection *conn,
+                                                SrvSession    *session);
 void          _srv_server_flush                (SrvServer     *self);
 void          _srv_server_bind_session         (SrvServer     *self,
                                                 SrvSession    *session);
@@ -267,8 +291,24 @@ void          _srv_connection_release_session  (SrvConnection      *conn,
                                                 gint                condition);
 void          _srv_connection_tick             (SrvConnection      *conn,
                                                 gint64              now);
+/* Drop the parser of a bound connection silent for more than @idle µs
+ * and between two stanzas (it comes back with the next byte); TRUE if it
+ * did. */
+gboolean      _srv_connection_release_parser   (SrvConnection      *conn,
+                                                gint64              now,
+                                                gint64              idle);
+/* Whether the connection still holds a parser. */
+gboolean      _srv_connection_has_parser       (SrvConnection      *conn);
 /* Drop the connection at once (no stream error, no flush). */
 void          _srv_connection_abort            (SrvConnection      *conn);
+/* The batch of commit generation @gen failed: forget the output queued
+ * since (it may acknowledge what was lost); TRUE when there was some. */
+gboolean      _srv_connection_drop_uncommitted (SrvConnection      *conn,
+                                                guint64             gen);
+/* Then end the stream with <internal-server-error/>. */
+void          _srv_connection_fail             (SrvConnection      *conn);
+/* Whether the connection can still write (not destroyed). */
+gboolean      _srv_connection_is_alive         (SrvConnection      *conn);
 
 /* srv-router.c */
 /* A stanza from a session, 'from' stamped and checked. */

@@ -26,6 +26,15 @@
  * answered or delivered before it is on disk, at the price of one fsync
  * an iteration instead of one a write.  Every main-loop callback that can
  * write ends with a flush, hence a commit, even when it produced no output.
+ *
+ * A failed commit (a full disk, an I/O error) loses the whole batch.
+ * Whoever wrote into it was noted (the storage reports every write, and
+ * _srv_server_set_handling names the connection whose element is being
+ * handled: storage_write_cb), and nothing queued for a socket since
+ * the last commit has gone out: those connections drop that output and
+ * close with <internal-server-error/>, ending their sessions without
+ * resumption, so a client never holds an <a h/> or a result for a lost
+ * write and resends what it had not seen acknowledged.
  */
 #define _GNU_SOURCE   /* accept4 */
 #include "config.h"
@@ -48,6 +57,14 @@
 #include "srv-tls.h"
 
 #define SHUTDOWN_GRACE_SECONDS 3
+/* During a burst of logins (see quiet_cb): sweep this often, drop the
+ * parsers of new sessions silent for this long; the burst is over when
+ * no login came for BURST_END_MS. */
+#define QUIET_MS               100
+#define FRESH_IDLE_MS          100
+#define BURST_END_MS           250
+/* Trim at least this often while logins keep coming. */
+#define TRIM_INTERVAL_SECONDS  30
 #define MAX_EVENTS             256
 #define ACCEPT_BATCH           64
 
@@ -66,7 +83,25 @@ typedef struct
   gint64 time;
 } SrvThrottle;
 
+/* A connection (and the session it had) that wrote into the open batch. */
+typedef struct
+{
+  SrvConnection *conn;
+  SrvSession    *session;    /* NULL before SASL */
+  guint64        gen;
+} SrvBatchWriter;
+
 static void register_core_handlers (SrvServer *self);
+static void note_login (SrvServer *self);
+static void storage_write_cb (gpointer user_data);
+
+static void
+batch_writer_free (SrvBatchWriter *writer)
+{
+  _srv_connection_unref (writer->conn);
+  g_clear_pointer (&writer->session, srv_session_unref);
+  g_free (writer);
+}
 
 gint64
 _srv_now (void)
@@ -161,6 +196,8 @@ srv_server_new (SrvConfig      *config,
   self->domain = g_strdup (config->domain);
   self->storage = storage;
   srv_storage_set_batching (storage, TRUE);
+  srv_storage_set_offline_limit (storage, config->max_offline_messages);
+  srv_storage_set_write_func (storage, storage_write_cb, self);
   self->tls = tls;
   self->epoll_fd = epoll_fd;
   self->epoll_id = g_unix_fd_add (epoll_fd, G_IO_IN, epoll_cb, self);
@@ -180,6 +217,11 @@ srv_server_new (SrvConfig      *config,
   self->features = g_ptr_array_new_with_free_func (g_free);
   self->auth_throttle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->dirty = g_ptr_array_new ();
+  self->commit_gen = 1;
+  self->last_trim = _srv_now ();
+  self->batch_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_writer_free);
+  self->failed_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_writer_free);
+  self->fresh = g_ptr_array_new_with_free_func ((GDestroyNotify) _srv_connection_unref);
 
   srv_server_add_feature (self, SRV_NS_DISCO_INFO);
   srv_server_add_feature (self, SRV_NS_DISCO_ITEMS);
@@ -235,6 +277,7 @@ listener_cb (gpointer data,
         }
 
       self->accepted++;
+      note_login (self);
       setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
       if (address.ss_family == AF_INET)
@@ -471,6 +514,7 @@ srv_server_free (SrvServer *self)
 
   stop_listening (self);
   g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_clear_handle_id (&self->quiet_id, g_source_remove);
   g_clear_handle_id (&self->flush_id, g_source_remove);
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
 
@@ -479,6 +523,9 @@ srv_server_free (SrvServer *self)
   for (guint i = 0; i < self->dirty->len; i++)
     _srv_connection_unref (g_ptr_array_index (self->dirty, i));
   g_ptr_array_unref (self->dirty);
+  g_ptr_array_unref (self->batch_writers);
+  g_ptr_array_unref (self->failed_writers);
+  g_ptr_array_unref (self->fresh);
 
   g_hash_table_iter_init (&iter, self->users);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -502,6 +549,7 @@ srv_server_free (SrvServer *self)
   g_clear_handle_id (&self->epoll_id, g_source_remove);
   close (self->epoll_fd);
   /* Commits what is pending; the storage outlives the server. */
+  srv_storage_set_write_func (self->storage, NULL, NULL);
   srv_storage_set_batching (self->storage, FALSE);
   g_free (self->domain);
   g_free (self);
@@ -527,15 +575,109 @@ _srv_server_connection_gone (SrvServer     *self,
     shutdown_finished (self);
 }
 
+void
+_srv_server_set_handling (SrvServer     *self,
+                          SrvConnection *conn,
+                          SrvSession    *session)
+{
+  self->handling = conn;
+  self->handling_session = session;
+}
+
+/* The storage writes: the connection being handled, if any, is a writer
+ * of the open batch. */
+static void
+storage_write_cb (gpointer user_data)
+{
+  SrvServer *self = user_data;
+  SrvBatchWriter *writer;
+
+  if (self->handling == NULL)
+    return;
+  /* A stanza writes a few rows, and a batch has few writers. */
+  for (guint i = self->batch_writers->len; i > 0; i--)
+    {
+      writer = g_ptr_array_index (self->batch_writers, i - 1);
+      if (writer->conn == self->handling && writer->session == self->handling_session)
+        return;
+    }
+  writer = g_new (SrvBatchWriter, 1);
+  writer->conn = _srv_connection_ref (self->handling);
+  writer->session = self->handling_session != NULL ? srv_session_ref (self->handling_session) : NULL;
+  writer->gen = self->commit_gen;
+  g_ptr_array_add (self->batch_writers, writer);
+}
+
+/* Take back what the writers of a lost batch were told (top comment). */
+static void
+fail_writers (SrvServer *self)
+{
+  while (self->failed_writers->len > 0)
+    {
+      g_autoptr(GPtrArray) writers = self->failed_writers;
+      g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) _srv_connection_unref);
+
+      self->failed_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_writer_free);
+
+      /* First drop every writer's uncommitted output, before closing any
+       * of them queues more (unavailable presence) for the others. */
+      for (guint i = 0; i < writers->len; i++)
+        {
+          SrvBatchWriter *writer = g_ptr_array_index (writers, i);
+          SrvConnection *target = writer->conn;
+
+          /* The session may have moved to another connection since
+           * (resumed), which then acknowledged with the same count. */
+          if (writer->session != NULL && writer->session->conn != NULL)
+            target = writer->session->conn;
+          if (_srv_connection_is_alive (target))
+            {
+              _srv_connection_drop_uncommitted (target, writer->gen);
+              g_ptr_array_add (targets, _srv_connection_ref (target));
+            }
+        }
+      for (guint i = 0; i < targets->len; i++)
+        _srv_connection_fail (g_ptr_array_index (targets, i));
+      /* A session waiting for resumption would resume with a count that
+       * covers the lost stanzas: it ends instead. */
+      for (guint i = 0; i < writers->len; i++)
+        {
+          SrvBatchWriter *writer = g_ptr_array_index (writers, i);
+
+          if (writer->session != NULL && writer->session->bound && !writer->session->ended)
+            _srv_server_end_session (self, writer->session);
+        }
+    }
+}
+
 /* Ends the storage's open transaction (group commit): called before any
  * output is written. */
 void
 _srv_server_commit (SrvServer *self)
 {
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!srv_storage_commit (self->storage, &error))
-    g_critical ("Cannot store the last changes: %s", error->message);
+  ok = srv_storage_commit (self->storage, &error);
+  self->commit_gen++;
+  if (ok)
+    {
+      if (self->batch_writers->len > 0)
+        g_ptr_array_set_size (self->batch_writers, 0);
+      return;
+    }
+
+  g_warning ("Cannot store the last changes: %s", error->message);
+  if (self->batch_writers->len > 0)
+    g_info ("Closing %u connection(s) whose stanzas were not stored", self->batch_writers->len);
+  g_ptr_array_extend_and_steal (self->failed_writers, g_steal_pointer (&self->batch_writers));
+  self->batch_writers = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_writer_free);
+  /* Closing them commits again (their sessions end): not from inside. */
+  if (self->failing_batch)
+    return;
+  self->failing_batch = TRUE;
+  fail_writers (self);
+  self->failing_batch = FALSE;
 }
 
 void
@@ -585,6 +727,69 @@ _srv_server_schedule_flush (SrvServer     *self,
 
 /* --- the tick ------------------------------------------------------ */
 
+/* glibc keeps the free pages in the middle of the heap resident unless
+ * asked: give them back once enough parsers went (not while logins pour
+ * in, unless they never stop: their pages would be faulted back). */
+static void
+trim_heap (SrvServer  *self,
+           gint64      now,
+           const char *why)
+{
+  guint released = self->released_parsers;
+
+  if (released < 16)
+    return;
+  self->released_parsers = 0;
+  self->last_trim = now;
+#ifdef __GLIBC__
+  malloc_trim (0);
+  g_debug ("Heap trimmed (%s) after %u idle sessions released their parser", why, released);
+#else
+  (void) why;
+#endif
+}
+
+/* A burst of logins (a restart of the server, a network coming back)
+ * fills the heap with what the handshakes allocate: TLS records, key
+ * exchanges, SASL, and a parser (~14 KB) for each new session until it
+ * is silent at a tick.  While logins come, this runs every QUIET_MS over
+ * the sessions bound since the burst began and drops the parsers of
+ * those silent for FRESH_IDLE_MS, so that few parsers sit between the
+ * long-lived allocations; once logins stop, the free pages go back to
+ * the system at once rather than at the next ticks: idle sessions are
+ * what memory is measured by. */
+static gboolean
+quiet_cb (gpointer user_data)
+{
+  SrvServer *self = user_data;
+  gint64 now = _srv_now ();
+
+  for (guint i = self->fresh->len; i > 0; i--)
+    {
+      SrvConnection *conn = g_ptr_array_index (self->fresh, i - 1);
+
+      if (_srv_connection_release_parser (conn, now, FRESH_IDLE_MS * 1000))
+        self->released_parsers++;
+      if (!_srv_connection_has_parser (conn))
+        g_ptr_array_remove_index_fast (self->fresh, i - 1);
+    }
+  if (now - self->last_login < BURST_END_MS * 1000)
+    return G_SOURCE_CONTINUE;
+  /* The ones still talking are the tick's again. */
+  g_ptr_array_set_size (self->fresh, 0);
+  self->quiet_id = 0;
+  trim_heap (self, now, "logins stopped");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+note_login (SrvServer *self)
+{
+  self->last_login = _srv_now ();
+  if (self->quiet_id == 0)
+    self->quiet_id = g_timeout_add (QUIET_MS, quiet_cb, self);
+}
+
 static gboolean
 tick_cb (gpointer user_data)
 {
@@ -598,18 +803,10 @@ tick_cb (gpointer user_data)
   g_list_free_full (conns, (GDestroyNotify) _srv_connection_unref);
   _srv_server_flush (self);
 
-#ifdef __GLIBC__
-  /* Idle connections just gave back their parsers (srv-connection.c):
-   * glibc keeps freed pages in the middle of the heap resident unless
-   * asked, and idle sessions are what memory is measured by. */
-  if (self->released_parsers >= 16 && self->accepted == 0)
-    {
-      /* Not while logins pour in: the pages would be faulted back. */
-      malloc_trim (0);
-      self->released_parsers = 0;
-    }
+  /* Idle connections just gave back their parsers (srv-connection.c). */
+  if (self->accepted == 0 || now - self->last_trim > TRIM_INTERVAL_SECONDS * G_USEC_PER_SEC)
+    trim_heap (self, now, "tick");
   self->accepted = 0;
-#endif
 
   for (guint i = 0; i < self->listeners->len; i++)
     {
@@ -751,6 +948,9 @@ _srv_server_bind_session (SrvServer  *self,
       g_hash_table_insert (self->users, g_strdup (user), sessions);
     }
   g_ptr_array_add (sessions, srv_session_ref (session));
+  note_login (self);
+  if (session->conn != NULL)
+    g_ptr_array_add (self->fresh, _srv_connection_ref (session->conn));
 }
 
 void

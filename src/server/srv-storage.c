@@ -13,7 +13,7 @@
  * returns, so a kill -9 loses nothing, but the last transactions may be
  * lost if the machine itself goes down; it saves one fsync per write.
  *
- * Schema (user_version 1):
+ * Schema (user_version 2):
  *
  *   accounts      id (AUTOINCREMENT: never reused), username, roster
  *                 version counter and the floor below which versions are
@@ -26,7 +26,11 @@
  *                 version N" is one index range scan
  *   subscription_requests   pending inbound requests with their stanza
  *   offline       messages in arrival order (rowid)
- *   archive       MAM, keyset paging by rowid; the ids handed out are the
+ *   archive       MAM, in time order: keyset paging over (stamp, rowid) on
+ *                 the indexes (account, stamp) and (account, peer, stamp),
+ *                 which also answer the RSM counts without reading a row;
+ *                 stamps only grow (clamped to the last one), so time
+ *                 order is arrival order.  The ids handed out are the
  *                 rowid run through a keyed 64-bit permutation (key in
  *                 meta), so they are opaque and need no index of their own
  *   meta          settings of this database (the archive id key)
@@ -38,6 +42,12 @@
  *
  * Roster versions are "<account id>-<counter>": an account removed and
  * created again never hands out a version an old client cached.
+ *
+ * Test hook: when the environment variable MESSENGER_SERVER_TEST_FAIL_COMMIT
+ * names a file, every group commit made while that file exists is rolled
+ * back and reported as failed, as a full disk would.  Only the
+ * integration tests set it (the server must then not acknowledge what was
+ * lost); nothing else reads it.
  */
 #include "config.h"
 
@@ -50,7 +60,7 @@
 #include "xmpp-jid.h"
 #include "xmpp-parser.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Tombstones kept per roster before the oldest are dropped (clients that
  * cached a version older than a dropped one get the full roster). */
@@ -96,10 +106,13 @@ typedef enum
   STMT_OFFLINE_COUNT,
   STMT_ARCHIVE_ADD,
   STMT_ARCHIVE_FIND,
+  STMT_ARCHIVE_GET,
   STMT_ARCHIVE_ASC,
   STMT_ARCHIVE_DESC,
   STMT_ARCHIVE_WITH_ASC,
   STMT_ARCHIVE_WITH_DESC,
+  STMT_ARCHIVE_COUNT,
+  STMT_ARCHIVE_WITH_COUNT,
   STMT_BLOCK_LIST,
   STMT_BLOCK_ADD,
   STMT_BLOCK_REMOVE,
@@ -174,24 +187,35 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_ARCHIVE_ADD] =
     "INSERT INTO archive (account_id, with_jid, outgoing, stamp, stanza)"
     " VALUES (?1, ?2, ?3, ?4, ?5)",
-  [STMT_ARCHIVE_FIND] = "SELECT 1 FROM archive WHERE id = ?2 AND account_id = ?1",
-  /* ?2 with, ?3 start, ?4 end, ?5 after (exclusive), ?6 before (exclusive), ?7 limit */
+  [STMT_ARCHIVE_FIND] = "SELECT stamp FROM archive WHERE id = ?2 AND account_id = ?1",
+  [STMT_ARCHIVE_GET] =
+    "SELECT stamp, stanza, with_jid FROM archive WHERE id = ?2 AND account_id = ?1",
+  /* Keyset ranges over (stamp, id), both ends exclusive: ?2 with,
+   * ?3/?4 the lower (stamp, id), ?5/?6 the upper one, ?7 limit.  The
+   * row id is the last column of every index, so each is one range scan
+   * in index order (no sort); the counts read the index only. */
   [STMT_ARCHIVE_ASC] =
     "SELECT id, stamp, stanza FROM archive WHERE account_id = ?1"
-    " AND id > ?5 AND id < ?6 AND stamp >= ?3 AND stamp <= ?4"
-    " ORDER BY id ASC LIMIT ?7",
+    " AND (stamp, id) > (?3, ?4) AND (stamp, id) < (?5, ?6)"
+    " ORDER BY stamp ASC, id ASC LIMIT ?7",
   [STMT_ARCHIVE_DESC] =
     "SELECT id, stamp, stanza FROM archive WHERE account_id = ?1"
-    " AND id > ?5 AND id < ?6 AND stamp >= ?3 AND stamp <= ?4"
-    " ORDER BY id DESC LIMIT ?7",
+    " AND (stamp, id) > (?3, ?4) AND (stamp, id) < (?5, ?6)"
+    " ORDER BY stamp DESC, id DESC LIMIT ?7",
   [STMT_ARCHIVE_WITH_ASC] =
     "SELECT id, stamp, stanza FROM archive WHERE account_id = ?1 AND with_jid = ?2"
-    " AND id > ?5 AND id < ?6 AND stamp >= ?3 AND stamp <= ?4"
-    " ORDER BY id ASC LIMIT ?7",
+    " AND (stamp, id) > (?3, ?4) AND (stamp, id) < (?5, ?6)"
+    " ORDER BY stamp ASC, id ASC LIMIT ?7",
   [STMT_ARCHIVE_WITH_DESC] =
     "SELECT id, stamp, stanza FROM archive WHERE account_id = ?1 AND with_jid = ?2"
-    " AND id > ?5 AND id < ?6 AND stamp >= ?3 AND stamp <= ?4"
-    " ORDER BY id DESC LIMIT ?7",
+    " AND (stamp, id) > (?3, ?4) AND (stamp, id) < (?5, ?6)"
+    " ORDER BY stamp DESC, id DESC LIMIT ?7",
+  [STMT_ARCHIVE_COUNT] =
+    "SELECT count(*) FROM archive WHERE account_id = ?1"
+    " AND (stamp, id) > (?3, ?4) AND (stamp, id) < (?5, ?6)",
+  [STMT_ARCHIVE_WITH_COUNT] =
+    "SELECT count(*) FROM archive WHERE account_id = ?1 AND with_jid = ?2"
+    " AND (stamp, id) > (?3, ?4) AND (stamp, id) < (?5, ?6)",
   [STMT_BLOCK_LIST] = "SELECT jid FROM blocklist WHERE account_id = ?1 ORDER BY jid",
   [STMT_BLOCK_ADD] = "INSERT OR IGNORE INTO blocklist (account_id, jid) VALUES (?1, ?2)",
   [STMT_BLOCK_REMOVE] = "DELETE FROM blocklist WHERE account_id = ?1 AND jid = ?2",
@@ -273,6 +297,12 @@ static const char * const migrations[] = {
   "  account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,"
   "  vcard      TEXT    NOT NULL"
   ");",
+  /* 1 → 2: the archive in time order (MAM filters and RSM counts on an
+   * index); the row id stays the implicit last column. */
+  "DROP INDEX archive_by_account;"
+  "DROP INDEX archive_by_with;"
+  "CREATE INDEX archive_by_time ON archive (account_id, stamp);"
+  "CREATE INDEX archive_by_with_time ON archive (account_id, with_jid, stamp);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SCHEMA_VERSION);
@@ -290,11 +320,21 @@ struct _SrvStorage
    * use: the router asks for every stanza, the lists rarely change. */
   GHashTable   *blocklists;
   guint64       archive_key;
+  gint64        last_archive_stamp;   /* archive stamps only grow */
+
+  /* Offline queue limit per account (0: none) and the queue lengths
+   * counted so far: account id → count, filled on first use. */
+  guint         offline_limit;
+  GHashTable   *offline_counts;
 
   /* Group commit (srv_storage_set_batching): writes join one open
    * transaction until srv_storage_commit(). */
   gboolean      batching;
   gboolean      batch_open;
+  gboolean      batch_lost;     /* SQLite rolled the open batch back */
+  SrvStorageWriteFunc write_func; /* told of every write */
+  gpointer      write_data;
+  char         *fail_commit_file; /* test hook (top comment) */
 };
 
 G_DEFINE_QUARK (srv-storage-error-quark, srv_storage_error)
@@ -392,6 +432,11 @@ batch_ensure (SrvStorage *self)
     return;
   if (self->batch_open && !sqlite3_get_autocommit (self->db))
     return;
+  /* Some errors (a full disk, I/O) make SQLite roll the whole
+   * transaction back: what the batch wrote so far is gone, and the
+   * commit must say so. */
+  if (self->batch_open)
+    self->batch_lost = TRUE;
   self->batch_open = run_simple (self, STMT_BEGIN);
 }
 
@@ -400,6 +445,8 @@ static sqlite3_stmt *
 get_write_stmt (SrvStorage *self,
                 Stmt        id)
 {
+  if (self->write_func != NULL)
+    self->write_func (self->write_data);
   batch_ensure (self);
   return get_stmt (self, id);
 }
@@ -412,6 +459,8 @@ transaction_begin (SrvStorage  *self,
 {
   gboolean ok;
 
+  if (self->write_func != NULL)
+    self->write_func (self->write_data);
   if (self->batching)
     {
       batch_ensure (self);
@@ -601,6 +650,10 @@ srv_storage_open (const char  *path,
   self->account_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->blocklists = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                             (GDestroyNotify) g_hash_table_unref);
+  self->offline_counts = g_hash_table_new (NULL, NULL);
+  self->fail_commit_file = g_strdup (g_getenv ("MESSENGER_SERVER_TEST_FAIL_COMMIT"));
+  if (self->fail_commit_file != NULL && *self->fail_commit_file == '\0')
+    g_clear_pointer (&self->fail_commit_file, g_free);
 
   rc = sqlite3_open_v2 (path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -632,6 +685,9 @@ srv_storage_open (const char  *path,
     }
   if (!migrate (self, error) || !load_archive_key (self, error))
     return NULL;
+  /* The newest row has the largest stamp (they only grow): one lookup
+   * at the end of the table. */
+  self->last_archive_stamp = query_int (self, "SELECT stamp FROM archive ORDER BY id DESC LIMIT 1", 0);
 
   return g_steal_pointer (&self);
 }
@@ -647,27 +703,68 @@ srv_storage_set_batching (SrvStorage *self,
   self->batching = batching;
 }
 
+/* The caches mirror rows a rolled-back batch may have written. */
+static void
+forget_caches (SrvStorage *self)
+{
+  g_hash_table_remove_all (self->account_ids);
+  g_hash_table_remove_all (self->blocklists);
+  g_hash_table_remove_all (self->offline_counts);
+}
+
 gboolean
 srv_storage_commit (SrvStorage  *self,
                     GError     **error)
 {
+  gboolean lost;
+
   g_return_val_if_fail (self != NULL, FALSE);
 
-  if (!self->batch_open)
-    return TRUE;
-  self->batch_open = FALSE;
-  /* Rolled back already by a failed statement: nothing to commit. */
-  if (sqlite3_get_autocommit (self->db))
-    return TRUE;
-  if (!run_simple (self, STMT_COMMIT))
+  lost = self->batch_lost;
+  self->batch_lost = FALSE;
+  if (self->batch_open)
     {
+      self->batch_open = FALSE;
+      /* Rolled back by a failed statement: some writes are gone. */
+      if (sqlite3_get_autocommit (self->db))
+        lost = TRUE;
+      else if (self->fail_commit_file != NULL && g_file_test (self->fail_commit_file, G_FILE_TEST_EXISTS))
+        {
+          run_simple (self, STMT_ROLLBACK);
+          forget_caches (self);
+          g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_FAILED,
+                       "Cannot commit %s: failed on purpose (MESSENGER_SERVER_TEST_FAIL_COMMIT)",
+                       self->path);
+          return FALSE;
+        }
+      else if (!run_simple (self, STMT_COMMIT))
+        {
+          g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_FAILED,
+                       "Cannot commit %s: %s", self->path, sqlite3_errmsg (self->db));
+          if (!sqlite3_get_autocommit (self->db))
+            run_simple (self, STMT_ROLLBACK);
+          forget_caches (self);
+          return FALSE;
+        }
+    }
+  if (lost)
+    {
+      forget_caches (self);
       g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_FAILED,
-                   "Cannot commit %s: %s", self->path, sqlite3_errmsg (self->db));
-      if (!sqlite3_get_autocommit (self->db))
-        run_simple (self, STMT_ROLLBACK);
+                   "Changes to %s were rolled back after an error", self->path);
       return FALSE;
     }
   return TRUE;
+}
+
+void
+srv_storage_set_write_func (SrvStorage          *self,
+                            SrvStorageWriteFunc  func,
+                            gpointer             user_data)
+{
+  g_return_if_fail (self != NULL);
+  self->write_func = func;
+  self->write_data = user_data;
 }
 
 void
@@ -701,6 +798,8 @@ srv_storage_close (SrvStorage *self)
     sqlite3_close_v2 (self->db);
   g_clear_pointer (&self->account_ids, g_hash_table_unref);
   g_clear_pointer (&self->blocklists, g_hash_table_unref);
+  g_clear_pointer (&self->offline_counts, g_hash_table_unref);
+  g_free (self->fail_commit_file);
   g_free (self->path);
   g_free (self);
 }
@@ -948,6 +1047,7 @@ srv_storage_remove_account (SrvStorage  *self,
   /* Ids are never reused, but the caches must not outlive the rows. */
   g_hash_table_remove (self->account_ids, name);
   g_hash_table_remove_all (self->blocklists);
+  g_hash_table_remove_all (self->offline_counts);
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   rc = step_done (stmt);
   if (rc != SQLITE_DONE)
@@ -1608,6 +1708,45 @@ srv_storage_get_subscription_requests (SrvStorage *self,
 
 /* --- offline messages ------------------------------------------------ */
 
+void
+srv_storage_set_offline_limit (SrvStorage *self,
+                               guint       limit)
+{
+  g_return_if_fail (self != NULL);
+  self->offline_limit = limit;
+}
+
+/* The offline counts are keyed by the account id as a pointer. */
+static gboolean
+fits_pointer (gint64 account)
+{
+  return (gint64) (gsize) account == account;
+}
+
+/* How many messages wait for @account: counted on the index once, then
+ * kept up to date by store and take (and forgotten when a commit fails). */
+static guint
+offline_queue_length (SrvStorage *self,
+                      gint64      account)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gpointer cached;
+  guint n = 0;
+
+  if (fits_pointer (account) &&
+      g_hash_table_lookup_extended (self->offline_counts, GSIZE_TO_POINTER ((gsize) account), NULL, &cached))
+    return GPOINTER_TO_UINT (cached);
+  stmt = get_stmt (self, STMT_OFFLINE_COUNT);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, account);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = (guint) MIN (sqlite3_column_int64 (stmt, 0), (gint64) G_MAXUINT);
+  if (fits_pointer (account))
+    g_hash_table_insert (self->offline_counts, GSIZE_TO_POINTER ((gsize) account), GUINT_TO_POINTER (n));
+  return n;
+}
+
 gboolean
 srv_storage_store_offline (SrvStorage   *self,
                            const char   *user,
@@ -1617,6 +1756,7 @@ srv_storage_store_offline (SrvStorage   *self,
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *text = NULL;
   gint64 account;
+  guint queued = 0;
   int rc;
 
   g_return_val_if_fail (self != NULL, FALSE);
@@ -1625,6 +1765,16 @@ srv_storage_store_offline (SrvStorage   *self,
   account = user_account (self, user);
   if (account == 0)
     return no_account_error (error, user);
+  if (self->offline_limit > 0)
+    {
+      queued = offline_queue_length (self, account);
+      if (queued >= self->offline_limit)
+        {
+          g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_FULL,
+                       "%u messages already wait for %s", queued, user);
+          return FALSE;
+        }
+    }
   stmt = get_write_stmt (self, STMT_OFFLINE_ADD);
   if (stmt == NULL)
     {
@@ -1638,9 +1788,16 @@ srv_storage_store_offline (SrvStorage   *self,
   rc = step_done (stmt);
   if (rc != SQLITE_DONE)
     {
+      if (fits_pointer (account))
+        g_hash_table_remove (self->offline_counts, GSIZE_TO_POINTER ((gsize) account));
       set_db_error (self, error, rc, "Cannot store the message");
       return FALSE;
     }
+  if (self->offline_limit > 0 && fits_pointer (account))
+    g_hash_table_insert (self->offline_counts, GSIZE_TO_POINTER ((gsize) account),
+                         GUINT_TO_POINTER (queued + 1));
+  else if (fits_pointer (account))
+    g_hash_table_remove (self->offline_counts, GSIZE_TO_POINTER ((gsize) account));
   return TRUE;
 }
 
@@ -1734,6 +1891,8 @@ srv_storage_take_offline (SrvStorage *self,
       }
     sqlite3_bind_int64 (stmt, 1, account);
     sqlite3_bind_int64 (stmt, 2, last);
+    if (fits_pointer (account))
+      g_hash_table_remove (self->offline_counts, GSIZE_TO_POINTER ((gsize) account));
     if (step_done (stmt) != SQLITE_DONE)
       {
         /* Keep them stored rather than deliver them twice. */
@@ -1843,7 +2002,7 @@ srv_storage_archive (SrvStorage   *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *text = NULL;
-  gint64 account;
+  gint64 account, stamp;
   int rc;
 
   g_return_val_if_fail (self != NULL, NULL);
@@ -1863,10 +2022,14 @@ srv_storage_archive (SrvStorage   *self,
       return NULL;
     }
   text = stanza_to_text (stanza);
+  /* Time order must stay arrival order (a client pages on from the
+   * newest id it has): a clock stepping back must not put a new message
+   * before the ones already handed out. */
+  stamp = MAX (g_get_real_time (), self->last_archive_stamp + 1);
   sqlite3_bind_int64 (stmt, 1, account);
   sqlite3_bind_text (stmt, 2, with, -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 3, outgoing ? 1 : 0);
-  sqlite3_bind_int64 (stmt, 4, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 4, stamp);
   sqlite3_bind_text (stmt, 5, text, -1, SQLITE_STATIC);
   rc = step_done (stmt);
   if (rc != SQLITE_DONE)
@@ -1874,25 +2037,310 @@ srv_storage_archive (SrvStorage   *self,
       set_db_error (self, error, rc, "Cannot archive the message");
       return NULL;
     }
+  self->last_archive_stamp = stamp;
   return encode_archive_id (self, sqlite3_last_insert_rowid (self->db));
 }
 
-/* The row id of archive id @id of @account; 0 when unknown. */
-static gint64
-find_archive_row (SrvStorage *self,
-                  gint64      account,
-                  const char *id)
+/* A position in an archive's time order: (stamp, row id). */
+typedef struct
+{
+  gint64 stamp;
+  gint64 row;
+} ArchiveKey;
+
+static const ArchiveKey key_min = { G_MININT64, G_MININT64 };
+static const ArchiveKey key_max = { G_MAXINT64, G_MAXINT64 };
+
+static gboolean
+key_less (ArchiveKey a,
+          ArchiveKey b)
+{
+  return a.stamp < b.stamp || (a.stamp == b.stamp && a.row < b.row);
+}
+
+static ArchiveKey
+key_larger (ArchiveKey a,
+            ArchiveKey b)
+{
+  return key_less (a, b) ? b : a;
+}
+
+static ArchiveKey
+key_smaller (ArchiveKey a,
+             ArchiveKey b)
+{
+  return key_less (a, b) ? a : b;
+}
+
+static gboolean
+key_equal (ArchiveKey a,
+           ArchiveKey b)
+{
+  return a.stamp == b.stamp && a.row == b.row;
+}
+
+/* Where archive id @id of @account is; FALSE (with NOT_FOUND) when no
+ * message of that account has it. */
+static gboolean
+find_archive_key (SrvStorage  *self,
+                  gint64       account,
+                  const char  *id,
+                  ArchiveKey  *key,
+                  GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gint64 row = decode_archive_id (self, id);
 
-  if (row == 0 || (stmt = get_stmt (self, STMT_ARCHIVE_FIND)) == NULL)
-    return 0;
+  if (row != 0 && (stmt = get_stmt (self, STMT_ARCHIVE_FIND)) != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, account);
+      sqlite3_bind_int64 (stmt, 2, row);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          key->stamp = sqlite3_column_int64 (stmt, 0);
+          key->row = row;
+          return TRUE;
+        }
+    }
+  g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_NOT_FOUND,
+               "No archived message has the id “%s”", id);
+  return FALSE;
+}
+
+static void
+bind_range (sqlite3_stmt *stmt,
+            gint64        account,
+            const char   *with,
+            ArchiveKey    lower,
+            ArchiveKey    upper)
+{
   sqlite3_bind_int64 (stmt, 1, account);
-  sqlite3_bind_int64 (stmt, 2, row);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return 0;
-  return row;
+  if (with != NULL)
+    sqlite3_bind_text (stmt, 2, with, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, lower.stamp);
+  sqlite3_bind_int64 (stmt, 4, lower.row);
+  sqlite3_bind_int64 (stmt, 5, upper.stamp);
+  sqlite3_bind_int64 (stmt, 6, upper.row);
+}
+
+/* Messages strictly between @lower and @upper, counted on the index. */
+static gboolean
+count_range (SrvStorage  *self,
+             gint64       account,
+             const char  *with,
+             ArchiveKey   lower,
+             ArchiveKey   upper,
+             guint       *count,
+             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  *count = 0;
+  if (!key_less (lower, upper))
+    return TRUE;
+  stmt = get_stmt (self, with != NULL ? STMT_ARCHIVE_WITH_COUNT : STMT_ARCHIVE_COUNT);
+  if (stmt == NULL)
+    {
+      set_db_error (self, error, SQLITE_ERROR, "Cannot count the archive");
+      return FALSE;
+    }
+  bind_range (stmt, account, with, lower, upper);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (self, error, rc, "Cannot count the archive");
+      return FALSE;
+    }
+  *count = (guint) MIN (sqlite3_column_int64 (stmt, 0), (gint64) G_MAXUINT);
+  return TRUE;
+}
+
+/* The exclusive bounds of @filter in time order. */
+static gboolean
+filter_bounds (SrvStorage             *self,
+               gint64                  account,
+               const SrvArchiveFilter *filter,
+               ArchiveKey             *lower,
+               ArchiveKey             *upper,
+               GError                **error)
+{
+  ArchiveKey key;
+
+  *lower = key_min;
+  *upper = key_max;
+  if (filter == NULL)
+    return TRUE;
+  /* stamp >= start is (stamp, id) > (start - 1, max); stamp <= end is
+   * (stamp, id) < (end + 1, min). */
+  if (filter->start > 0)
+    *lower = (ArchiveKey) { filter->start - 1, G_MAXINT64 };
+  if (filter->end > 0 && filter->end < G_MAXINT64)
+    *upper = (ArchiveKey) { filter->end + 1, G_MININT64 };
+  if (filter->after_id != NULL)
+    {
+      if (!find_archive_key (self, account, filter->after_id, &key, error))
+        return FALSE;
+      *lower = key_larger (*lower, key);
+    }
+  if (filter->before_id != NULL)
+    {
+      if (!find_archive_key (self, account, filter->before_id, &key, error))
+        return FALSE;
+      *upper = key_smaller (*upper, key);
+    }
+  return TRUE;
+}
+
+void
+srv_archive_page_clear (SrvArchivePage *page)
+{
+  g_clear_pointer (&page->messages, g_ptr_array_unref);
+}
+
+static gboolean
+page_archive (SrvStorage             *self,
+              const char             *user,
+              const SrvArchiveFilter *filter,
+              const char             *page_after,
+              const char             *page_before,
+              guint                   max,
+              gboolean                counts,
+              SrvArchivePage         *page,
+              GError                **error)
+{
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) srv_archived_message_free);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *with = filter != NULL ? filter->with : NULL;
+  ArchiveKey lower, upper, page_lower, page_upper, key;
+  ArchiveKey first = key_max, last = key_min;
+  gint64 account;
+  gboolean backwards;
+  guint rows = 0, before = 0, after = 0;
+
+  page->messages = NULL;
+  page->complete = TRUE;
+  page->count = 0;
+  page->first_index = 0;
+
+  account = user_account (self, user);
+  if (account == 0)
+    {
+      no_account_error (error, user);
+      return FALSE;
+    }
+  if (!filter_bounds (self, account, filter, &lower, &upper, error))
+    return FALSE;
+
+  page_lower = lower;
+  page_upper = upper;
+  if (page_after != NULL && *page_after != '\0')
+    {
+      if (!find_archive_key (self, account, page_after, &key, error))
+        return FALSE;
+      page_lower = key_larger (page_lower, key);
+    }
+  if (page_before != NULL && *page_before != '\0')
+    {
+      if (!find_archive_key (self, account, page_before, &key, error))
+        return FALSE;
+      page_upper = key_smaller (page_upper, key);
+    }
+  /* RSM: <before/> (even empty) pages back from the end, unless an
+   * <after/> fixes where the page starts. */
+  backwards = page_before != NULL && (page_after == NULL || *page_after == '\0');
+
+  if (key_less (page_lower, page_upper))
+    {
+      if (with != NULL)
+        stmt = get_stmt (self, backwards ? STMT_ARCHIVE_WITH_DESC : STMT_ARCHIVE_WITH_ASC);
+      else
+        stmt = get_stmt (self, backwards ? STMT_ARCHIVE_DESC : STMT_ARCHIVE_ASC);
+      if (stmt == NULL)
+        {
+          set_db_error (self, error, SQLITE_ERROR, "Cannot query the archive");
+          return FALSE;
+        }
+      bind_range (stmt, account, with, page_lower, page_upper);
+      /* One more than asked tells whether the page is the last one. */
+      sqlite3_bind_int64 (stmt, 7, (gint64) max + 1);
+
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          SrvArchivedMessage *message;
+          XmppElement *stanza;
+
+          if (++rows > max)
+            break;
+          key.row = sqlite3_column_int64 (stmt, 0);
+          key.stamp = sqlite3_column_int64 (stmt, 1);
+          first = key_smaller (first, key);
+          last = key_larger (last, key);
+          stanza = stanza_from_text ((const char *) sqlite3_column_text (stmt, 2));
+          if (stanza == NULL)
+            continue;
+          message = g_new0 (SrvArchivedMessage, 1);
+          message->id = encode_archive_id (self, key.row);
+          message->timestamp = key.stamp;
+          message->stanza = stanza;
+          g_ptr_array_add (messages, message);
+        }
+    }
+  page->complete = rows <= max;
+
+  if (backwards)
+    {
+      /* Fetched newest first: hand them out in chronological order. */
+      for (guint i = 0, j = messages->len; i + 1 < j; i++, j--)
+        {
+          gpointer tmp = messages->pdata[i];
+
+          messages->pdata[i] = messages->pdata[j - 1];
+          messages->pdata[j - 1] = tmp;
+        }
+    }
+
+  if (counts)
+    {
+      guint in_page = MIN (rows, max);
+
+      if (in_page == 0)
+        {
+          if (!count_range (self, account, with, lower, upper, &page->count, error))
+            return FALSE;
+        }
+      else
+        {
+          /* Around the page; a complete page in one direction leaves
+           * nothing to count on that side. */
+          if (!(backwards && page->complete && key_equal (page_lower, lower)) &&
+              !count_range (self, account, with, lower, first, &before, error))
+            return FALSE;
+          if (!(!backwards && page->complete && key_equal (page_upper, upper)) &&
+              !count_range (self, account, with, last, upper, &after, error))
+            return FALSE;
+          page->count = before + in_page + after;
+          page->first_index = before;
+        }
+    }
+  page->messages = g_steal_pointer (&messages);
+  return TRUE;
+}
+
+gboolean
+srv_storage_page_archive (SrvStorage             *self,
+                          const char             *user,
+                          const SrvArchiveFilter *filter,
+                          const char             *page_after,
+                          const char             *page_before,
+                          guint                   max,
+                          SrvArchivePage         *page,
+                          GError                **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (page != NULL, FALSE);
+
+  return page_archive (self, user, filter, page_after, page_before, max, TRUE, page, error);
 }
 
 GPtrArray *
@@ -1907,98 +2355,69 @@ srv_storage_query_archive (SrvStorage  *self,
                            gboolean    *complete,
                            GError     **error)
 {
-  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) srv_archived_message_free);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gint64 account;
-  gint64 after_row = 0, before_row = G_MAXINT64;
-  gboolean backwards;
-  guint rows = 0;
+  SrvArchiveFilter filter = { with, start, end, NULL, NULL };
+  g_auto(SrvArchivePage) page = { NULL, };
 
   g_return_val_if_fail (self != NULL, NULL);
 
   if (complete != NULL)
     *complete = TRUE;
+  if (!page_archive (self, user, &filter, after_id, before_id, max, FALSE, &page, error))
+    return NULL;
+  if (complete != NULL)
+    *complete = page.complete;
+  return g_steal_pointer (&page.messages);
+}
+
+SrvArchivedMessage *
+srv_storage_get_archived (SrvStorage             *self,
+                          const char             *user,
+                          const char             *id,
+                          const SrvArchiveFilter *filter,
+                          GError                **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  SrvArchivedMessage *message;
+  XmppElement *stanza;
+  gint64 account, row, stamp;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
   account = user_account (self, user);
   if (account == 0)
     {
       no_account_error (error, user);
       return NULL;
     }
-
-  if (after_id != NULL && *after_id != '\0')
+  row = decode_archive_id (self, id);
+  if (row != 0)
+    stmt = get_stmt (self, STMT_ARCHIVE_GET);
+  if (stmt != NULL)
     {
-      after_row = find_archive_row (self, account, after_id);
-      if (after_row == 0)
-        {
-          g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_NOT_FOUND,
-                       "No archived message has the id “%s”", after_id);
-          return NULL;
-        }
+      sqlite3_bind_int64 (stmt, 1, account);
+      sqlite3_bind_int64 (stmt, 2, row);
     }
-  if (before_id != NULL && *before_id != '\0')
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
     {
-      before_row = find_archive_row (self, account, before_id);
-      if (before_row == 0)
-        {
-          g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_NOT_FOUND,
-                       "No archived message has the id “%s”", before_id);
-          return NULL;
-        }
-    }
-  /* RSM: <before/> (even empty) pages back from the end, unless an
-   * <after/> fixes where the page starts. */
-  backwards = before_id != NULL && after_row == 0;
-
-  if (with != NULL)
-    stmt = get_stmt (self, backwards ? STMT_ARCHIVE_WITH_DESC : STMT_ARCHIVE_WITH_ASC);
-  else
-    stmt = get_stmt (self, backwards ? STMT_ARCHIVE_DESC : STMT_ARCHIVE_ASC);
-  if (stmt == NULL)
-    {
-      set_db_error (self, error, SQLITE_ERROR, "Cannot query the archive");
+      g_set_error (error, SRV_STORAGE_ERROR, SRV_STORAGE_ERROR_NOT_FOUND,
+                   "No archived message has the id “%s”", id);
       return NULL;
     }
-  sqlite3_bind_int64 (stmt, 1, account);
-  if (with != NULL)
-    sqlite3_bind_text (stmt, 2, with, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, start > 0 ? start : G_MININT64);
-  sqlite3_bind_int64 (stmt, 4, end > 0 ? end : G_MAXINT64);
-  sqlite3_bind_int64 (stmt, 5, after_row);
-  sqlite3_bind_int64 (stmt, 6, before_row);
-  /* One more than asked tells whether the page is the last one. */
-  sqlite3_bind_int64 (stmt, 7, (gint64) max + 1);
-
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      SrvArchivedMessage *message;
-      XmppElement *stanza;
-
-      if (++rows > max)
-        break;
-      stanza = stanza_from_text ((const char *) sqlite3_column_text (stmt, 2));
-      if (stanza == NULL)
-        continue;
-      message = g_new0 (SrvArchivedMessage, 1);
-      message->id = encode_archive_id (self, sqlite3_column_int64 (stmt, 0));
-      message->timestamp = sqlite3_column_int64 (stmt, 1);
-      message->stanza = stanza;
-      g_ptr_array_add (messages, message);
-    }
-  if (complete != NULL)
-    *complete = rows <= max;
-
-  if (backwards)
-    {
-      /* Fetched newest first: hand them out in chronological order. */
-      for (guint i = 0, j = messages->len; i + 1 < j; i++, j--)
-        {
-          gpointer tmp = messages->pdata[i];
-
-          messages->pdata[i] = messages->pdata[j - 1];
-          messages->pdata[j - 1] = tmp;
-        }
-    }
-  return g_steal_pointer (&messages);
+  stamp = sqlite3_column_int64 (stmt, 0);
+  if (filter != NULL &&
+      ((filter->with != NULL && g_strcmp0 (filter->with, (const char *) sqlite3_column_text (stmt, 2)) != 0) ||
+       (filter->start > 0 && stamp < filter->start) ||
+       (filter->end > 0 && stamp > filter->end)))
+    return NULL;
+  stanza = stanza_from_text ((const char *) sqlite3_column_text (stmt, 1));
+  if (stanza == NULL)
+    return NULL;
+  message = g_new0 (SrvArchivedMessage, 1);
+  message->id = g_strdup (id);
+  message->timestamp = stamp;
+  message->stanza = stanza;
+  return message;
 }
 
 /* --- blocking -------------------------------------------------------- */

@@ -26,6 +26,7 @@ typedef enum
   SRV_STORAGE_ERROR_EXISTS,
   SRV_STORAGE_ERROR_NOT_FOUND,
   SRV_STORAGE_ERROR_CORRUPT,
+  SRV_STORAGE_ERROR_FULL,         /* a per-account limit is reached */
 } SrvStorageError;
 
 typedef struct _SrvStorage SrvStorage;
@@ -70,6 +71,13 @@ void        srv_storage_set_batching     (SrvStorage  *self,
                                           gboolean     batching);
 gboolean    srv_storage_commit           (SrvStorage  *self,
                                           GError     **error);
+/* Called at every write call (successful or not): the core
+ * notes whose stanza wrote into the open batch, to know whom a failed
+ * commit concerns. */
+typedef void (*SrvStorageWriteFunc)      (gpointer     user_data);
+void        srv_storage_set_write_func   (SrvStorage  *self,
+                                          SrvStorageWriteFunc func,
+                                          gpointer     user_data);
 
 /* Accounts */
 gboolean    srv_storage_add_account      (SrvStorage  *self,
@@ -140,7 +148,11 @@ gboolean    srv_storage_has_subscription_request    (SrvStorage *self,
                                                      const char *user,
                                                      const char *contact);
 
-/* Offline messages: stored in order, delivered and deleted on login. */
+/* Offline messages: stored in order, delivered and deleted on login.
+ * With a limit set (0, the default, is none), store_offline() fails with
+ * SRV_STORAGE_ERROR_FULL once the account has that many waiting. */
+void        srv_storage_set_offline_limit (SrvStorage *self,
+                                          guint        limit);
 gboolean    srv_storage_store_offline    (SrvStorage  *self,
                                           const char  *user,
                                           XmppElement *stanza,
@@ -164,10 +176,58 @@ typedef struct
   XmppElement *stanza;
 } SrvArchivedMessage;
 void        srv_archived_message_free    (SrvArchivedMessage *message);
-/* Page through the archive: @with may be NULL; @after_id / @before_id for
- * RSM (before_id "" = the last page); @start/@end in µs or 0.  Returns
- * messages in chronological order; *complete when no more in that direction.
- * An unknown id sets SRV_STORAGE_ERROR_NOT_FOUND. */
+
+/* What an archive query selects (XEP-0313 §4.1.1 and #extended): every
+ * bound optional (NULL or 0).  Messages are ordered by time (then by
+ * arrival), and every bound is a range of the indexes on (account,
+ * time) and (account, peer, time). */
+typedef struct
+{
+  const char *with;            /* the peer's bare JID */
+  gint64      start;           /* µs since the epoch, inclusive */
+  gint64      end;             /* µs since the epoch, inclusive */
+  const char *after_id;        /* exclusive */
+  const char *before_id;       /* exclusive */
+} SrvArchiveFilter;
+
+/* One page of a query (XEP-0059). */
+typedef struct
+{
+  GPtrArray *messages;         /* SrvArchivedMessage, chronological */
+  gboolean   complete;         /* nothing more in the paging direction */
+  guint      count;            /* messages the whole filter selects */
+  guint      first_index;      /* position of messages[0] among them */
+} SrvArchivePage;
+
+void        srv_archive_page_clear       (SrvArchivePage *page);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SrvArchivePage, srv_archive_page_clear)
+
+/* A page of @filter's messages: the first @max after @page_after (or from
+ * the start), or with @page_before set the last @max before it ("" = the
+ * last page).  The counts come from the indexes (no row is read for
+ * them).  An unknown id, in the filter or the page bounds, sets
+ * SRV_STORAGE_ERROR_NOT_FOUND. */
+gboolean    srv_storage_page_archive     (SrvStorage  *self,
+                                          const char  *user,
+                                          const SrvArchiveFilter *filter,
+                                          const char  *page_after,
+                                          const char  *page_before,
+                                          guint        max,
+                                          SrvArchivePage *page,
+                                          GError     **error);
+/* The message with id @id if @filter's peer and time range select it,
+ * else NULL (with SRV_STORAGE_ERROR_NOT_FOUND set when no message has
+ * that id; the filter's ids are ignored). */
+SrvArchivedMessage *srv_storage_get_archived (SrvStorage  *self,
+                                          const char  *user,
+                                          const char  *id,
+                                          const SrvArchiveFilter *filter,
+                                          GError     **error);
+/* Older interface: srv_storage_page_archive() without the counts and
+ * with the same id as RSM bound and filter.  @with may be NULL; @after_id
+ * / @before_id for RSM (before_id "" = the last page); @start/@end in µs
+ * or 0.  Returns messages in chronological order; *complete when no more
+ * in that direction. */
 GPtrArray  *srv_storage_query_archive    (SrvStorage  *self,
                                           const char  *user,
                                           const char  *with,

@@ -277,92 +277,195 @@ messenger_store_get_account (MessengerStore  *self,
 
 static const char SQL_ROSTER_VERSION[] =
   "SELECT roster_version FROM accounts WHERE id = ?1";
-/* One pass: items in JID order, each followed by its groups, straight from
- * the primary keys (ordering the groups in SQL costs a sorter per item). */
-static const char SQL_ROSTER[] =
-  "SELECT i.jid, i.name, i.subscription, i.ask, i.approved, g.name"
-  " FROM roster_items AS i"
-  " LEFT JOIN roster_groups AS g ON g.account_id = i.account_id AND g.jid = i.jid"
-  " WHERE i.account_id = ?1 ORDER BY i.jid";
+/* Two range scans of the primary keys, both in JID order, merged here:
+ * one pass over each table and no sorter, where a join (or a subquery)
+ * would search the groups' key once per item. */
+static const char SQL_ROSTER_ITEMS[] =
+  "SELECT jid, name, subscription, ask, approved FROM roster_items"
+  " WHERE account_id = ?1 ORDER BY jid";
+static const char SQL_ROSTER_GROUPS[] =
+  "SELECT jid, name FROM roster_groups WHERE account_id = ?1 ORDER BY jid, name";
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
+/* One item's group names, copied out of the statement (each step
+ * overwrites the last row) into buffers reused from item to item. */
+typedef struct
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
+  char   *text;       /* the names, each NUL-terminated */
+  gsize   length;
+  gsize   size;
+  gsize  *offsets;    /* where each name starts in text */
+  char  **vector;     /* the NULL-terminated array handed out */
+  guint   n;
+  guint   room;       /* of offsets, and of vector but its NULL */
+} RosterGroups;
 
 static void
-finish_groups (MessengerStoreRosterItem *item,
-               GPtrArray                *groups)
+roster_groups_clear (RosterGroups *groups)
 {
-  if (item == NULL || groups->len == 0)
-    return;
-
-  g_ptr_array_sort (groups, compare_strings);
-  g_ptr_array_add (groups, NULL);
-  item->groups = (char **) g_ptr_array_steal (groups, NULL);
+  g_free (groups->text);
+  g_free (groups->offsets);
+  g_free (groups->vector);
 }
 
-static GPtrArray *
-load_roster (StoreReader  *reader,
-             gint64        account_id,
-             char        **version,
-             GError      **error)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RosterGroups, roster_groups_clear)
+
+static void
+roster_groups_add (RosterGroups *groups,
+                   const char   *name,
+                   gsize         length)
 {
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) messenger_store_roster_item_free);
-  g_autoptr(GPtrArray) groups = g_ptr_array_new ();
-  MessengerStoreRosterItem *item = NULL;
-  int rc;
+  if (groups->length + length + 1 > groups->size)
+    {
+      groups->size = MAX (groups->size * 2, groups->length + length + 1 + 256);
+      groups->text = g_realloc (groups->text, groups->size);
+    }
+  if (groups->n == groups->room)
+    {
+      groups->room = MAX (groups->room * 2, 8);
+      groups->offsets = g_renew (gsize, groups->offsets, groups->room);
+      groups->vector = g_renew (char *, groups->vector, groups->room + 1);
+    }
+  memcpy (groups->text + groups->length, name, length);
+  groups->text[groups->length + length] = '\0';
+  groups->offsets[groups->n++] = groups->length;
+  groups->length += length + 1;
+}
+
+/* The vector of the names added since the last call, NULL when none. */
+static char **
+roster_groups_take (RosterGroups *groups)
+{
+  guint n = groups->n;
+
+  groups->n = 0;
+  groups->length = 0;
+  if (n == 0)
+    return NULL;
+  for (guint i = 0; i < n; i++)
+    groups->vector[i] = groups->text + groups->offsets[i];
+  groups->vector[n] = NULL;
+  return groups->vector;
+}
+
+static gboolean
+foreach_roster_item (StoreReader                   *reader,
+                     gint64                         account_id,
+                     char                         **version,
+                     MessengerStoreRosterItemFunc   func,
+                     gpointer                       user_data,
+                     GError                       **error)
+{
+  g_autoptr(StoreStatement) items = NULL;
+  g_autoptr(StoreStatement) memberships = NULL;
+  g_auto(RosterGroups) groups = { NULL };
+  int rc, group_rc;
 
   {
     g_autoptr(StoreStatement) stmt = prepare (reader, SQL_ROSTER_VERSION, error);
 
     if (stmt == NULL)
-      return NULL;
+      return FALSE;
     sqlite3_bind_int64 (stmt, 1, account_id);
     rc = sqlite3_step (stmt);
     if (rc == SQLITE_DONE)
       {
         g_set_error (error, MESSENGER_STORE_ERROR, MESSENGER_STORE_ERROR_NOT_FOUND,
                      "No account with id %" G_GINT64_FORMAT, account_id);
-        return NULL;
+        return FALSE;
       }
     if (!read_error (reader, rc, error))
-      return NULL;
+      return FALSE;
     if (version != NULL)
       *version = _messenger_store_column_text (stmt, 0);
   }
 
-  {
-    g_autoptr(StoreStatement) stmt = prepare (reader, SQL_ROSTER, error);
+  if ((items = prepare (reader, SQL_ROSTER_ITEMS, error)) == NULL
+      || (memberships = prepare (reader, SQL_ROSTER_GROUPS, error)) == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (items, 1, account_id);
+  sqlite3_bind_int64 (memberships, 1, account_id);
 
-    if (stmt == NULL)
-      return NULL;
-    sqlite3_bind_int64 (stmt, 1, account_id);
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-      {
-        const char *jid = (const char *) sqlite3_column_text (stmt, 0);
+  group_rc = sqlite3_step (memberships);
+  while ((rc = sqlite3_step (items)) == SQLITE_ROW)
+    {
+      MessengerStoreRosterItem item = { 0 };
 
-        if (item == NULL || g_strcmp0 (item->jid, jid) != 0)
-          {
-            finish_groups (item, groups);
-            item = messenger_store_roster_item_new (jid);
-            item->name = _messenger_store_column_text (stmt, 1);
-            item->subscription = sqlite3_column_int (stmt, 2);
-            item->ask = sqlite3_column_int (stmt, 3) != 0;
-            item->approved = sqlite3_column_int (stmt, 4) != 0;
-            g_ptr_array_add (items, item);
-          }
-        if (sqlite3_column_type (stmt, 5) != SQLITE_NULL)
-          g_ptr_array_add (groups, _messenger_store_column_text (stmt, 5));
-      }
-    finish_groups (item, groups);
-    if (!read_error (reader, rc, error))
-      return NULL;
-  }
+      item.jid = (char *) sqlite3_column_text (items, 0);
+      item.name = (char *) sqlite3_column_text (items, 1);
+      item.subscription = sqlite3_column_int (items, 2);
+      item.ask = sqlite3_column_int (items, 3) != 0;
+      item.approved = sqlite3_column_int (items, 4) != 0;
+      if (item.jid == NULL)
+        continue;
 
-  return g_steal_pointer (&items);
+      /* This item's groups; a group row of no item (the foreign key
+       * forbids it) is skipped. */
+      while (group_rc == SQLITE_ROW)
+        {
+          const char *jid = (const char *) sqlite3_column_text (memberships, 0);
+          int cmp = jid != NULL ? strcmp (jid, item.jid) : -1;
+
+          if (cmp > 0)
+            break;
+          if (cmp == 0)
+            {
+              /* The text first: bytes then counts it, not a conversion. */
+              const char *name = (const char *) sqlite3_column_text (memberships, 1);
+
+              if (name != NULL)
+                roster_groups_add (&groups, name, sqlite3_column_bytes (memberships, 1));
+            }
+          group_rc = sqlite3_step (memberships);
+        }
+      if (!read_error (reader, group_rc, error))
+        return FALSE;
+      item.groups = roster_groups_take (&groups);
+
+      func (&item, user_data);
+    }
+  return read_error (reader, rc, error);
+}
+
+/**
+ * messenger_store_foreach_roster_item:
+ * @version: (out) (optional) (nullable): the stored roster version
+ * @func: (scope call): called with each item, by JID
+ *
+ * The roster without copying it: each item is borrowed for the call.
+ *
+ * Returns: %FALSE with @error set when the roster could not be read (after
+ *   the items that could)
+ */
+gboolean
+messenger_store_foreach_roster_item (MessengerStore                *self,
+                                     gint64                         account_id,
+                                     char                         **version,
+                                     MessengerStoreRosterItemFunc   func,
+                                     gpointer                       user_data,
+                                     GError                       **error)
+{
+  g_autoptr(StoreReader) reader = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (MESSENGER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  if (version != NULL)
+    *version = NULL;
+  if ((reader = store_reader_new (self, error)) == NULL || !begin_read (reader, error))
+    return FALSE;
+  ok = foreach_roster_item (reader, account_id, version, func, user_data, error);
+  end_read (reader);
+  if (!ok && version != NULL)
+    g_clear_pointer (version, g_free);
+  return ok;
+}
+
+static void
+copy_roster_item_cb (const MessengerStoreRosterItem *item,
+                     gpointer                        user_data)
+{
+  g_ptr_array_add (user_data, messenger_store_roster_item_copy (item));
 }
 
 /**
@@ -378,18 +481,14 @@ messenger_store_load_roster (MessengerStore  *self,
                              char           **version,
                              GError         **error)
 {
-  g_autoptr(StoreReader) reader = NULL;
-  GPtrArray *items;
+  g_autoptr(GPtrArray) items = NULL;
 
   g_return_val_if_fail (MESSENGER_IS_STORE (self), NULL);
 
-  if (version != NULL)
-    *version = NULL;
-  if ((reader = store_reader_new (self, error)) == NULL || !begin_read (reader, error))
+  items = g_ptr_array_new_with_free_func ((GDestroyNotify) messenger_store_roster_item_free);
+  if (!messenger_store_foreach_roster_item (self, account_id, version, copy_roster_item_cb, items, error))
     return NULL;
-  items = load_roster (reader, account_id, version, error);
-  end_read (reader);
-  return items;
+  return g_steal_pointer (&items);
 }
 
 /* Conversations and threads */

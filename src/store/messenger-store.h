@@ -141,6 +141,19 @@ GPtrArray      *messenger_store_load_roster          (MessengerStore            
                                                       gint64                       account_id,
                                                       char                       **version,
                                                       GError                     **error);
+/* The roster without copies, for whoever keeps it in its own form (the
+ * roster model): @func gets each item, by JID, borrowed for the call (its
+ * groups sorted, NULL when none).  On this thread, in one read
+ * transaction; FALSE with @error when the read failed, after the items
+ * that could be read. */
+typedef void  (*MessengerStoreRosterItemFunc)        (const MessengerStoreRosterItem *item,
+                                                      gpointer                     user_data);
+gboolean        messenger_store_foreach_roster_item  (MessengerStore              *self,
+                                                      gint64                       account_id,
+                                                      char                       **version,
+                                                      MessengerStoreRosterItemFunc func,
+                                                      gpointer                     user_data,
+                                                      GError                     **error);
 void            messenger_store_load_roster_async    (MessengerStore              *self,
                                                       gint64                       account_id,
                                                       GCancellable                *cancellable,

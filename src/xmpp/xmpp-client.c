@@ -25,6 +25,38 @@
  *     <auth> ─▶ STEP_SASL ─<challenge>─▶ <response> … ─<success>─▶ verify,
  *     restart ─▶ STEP_FEATURES ─▶ bind iq ─▶ [session iq] ─▶ CONNECTED
  *
+ *   after bind, when the server offers urn:xmpp:sm:3 (XEP-0198):
+ *     <enable resume='true'/> ─▶ STEP_ENABLE ─<enabled/>─▶ CONNECTED
+ *                                            └<failed/>──▶ CONNECTED (no SM)
+ *
+ * Stream management, once enabled: every stanza written goes into the
+ * XmppSm queue (xmpp-sm.c) until an <a h/> pops it ("stanzas-acked", the
+ * tracked callbacks); an idle after a burst (or every ACK_REQUEST_BATCH
+ * stanzas) sends <r/>, and an <r/> left unanswered for the iq timeout
+ * counts as a lost connection.  Every stanza received is counted; it is
+ * handled once its handlers returned and its deferrals were completed,
+ * and <r/> is answered with the count up to which all are handled (an
+ * unrequested <a/> follows when deferrals complete after that answer).
+ *
+ *   connection lost (socket error, EOF, ping or <r/> unanswered) with a
+ *   resumable session: the XmppSm, its id and the bound JID stay;
+ *   DISCONNECTED, "disconnected"; xmpp_client_can_resume() is TRUE
+ *     │ resume_async (the application's reconnect: same server, settings)
+ *     ▼
+ *   open + authenticate as above ─▶ features after SASL:
+ *     <resume previd h/> ─▶ STEP_RESUME (state BINDING)
+ *        ├─<resumed h/>─▶ ack by h, write the unacked stanzas again,
+ *        │                "resumed", CONNECTED (no bind, no session iq)
+ *        └─<failed/>───▶ ack by its h if any, "stanzas-unacked" for the
+ *                        rest, then bind ─▶ enable ─▶ CONNECTED (new session)
+ *   A failure before the server answered keeps the session for a later
+ *   resume_async; open_async/connect_async, close_async and a lost
+ *   connection without resumption end it ("stanzas-unacked").
+ *
+ * Tracked stanzas on a stream without stream management are confirmed
+ * by a ping sent at idle after them (the answer proves the server
+ * processed everything before it).
+ *
  * Every failure goes through client_disconnect(): it closes the XmppStream
  * (after a </stream:stream> or a <stream:error> when the XML stream is
  * usable), fails the pending iqs, and reports the error either to the
@@ -43,9 +75,10 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "xmpp-client.h"
+#include "xmpp-client-private.h"
 #include "xmpp-parser.h"
 #include "xmpp-sasl.h"
+#include "xmpp-sm.h"
 #include "xmpp-stream.h"
 
 #define XMPP_NS_SASL_CB "urn:xmpp:sasl-cb:0"
@@ -56,6 +89,10 @@
 #define DEFAULT_PING_INTERVAL  300
 #define CONNECT_TIMEOUT        20
 #define CLOSE_TIMEOUT_MS       2000
+/* XEP-0198: ask for an acknowledgement at the latest after this many
+ * stanzas, and again this long after an answer that left some out. */
+#define ACK_REQUEST_BATCH      20
+#define ACK_RETRY_S            5
 
 typedef enum
 {
@@ -66,6 +103,8 @@ typedef enum
   STEP_PROCEED,
   STEP_SASL,
   STEP_BIND,
+  STEP_ENABLE,
+  STEP_RESUME,
 } Step;
 
 typedef struct
@@ -96,6 +135,16 @@ typedef struct
   guint       timeout_id;
   GSource    *cancel_source;
 } PendingIq;
+
+/* A stanza sent under stream management (every one, func may be NULL) or
+ * tracked on a stream without it. */
+typedef struct
+{
+  XmppElement       *stanza;
+  XmppAckedFunc      func;
+  gpointer           user_data;
+  GDestroyNotify     destroy;
+} Tracked;
 
 typedef struct
 {
@@ -162,6 +211,32 @@ struct _XmppClient
   /* keep-alive */
   guint                 keepalive_id;
   gboolean              ping_in_flight;
+
+  /* XEP-0198 */
+  gboolean              use_sm;
+  XmppSm               *sm;               /* from <enable/>; kept while resumable */
+  gboolean              sm_enabled;       /* on the current stream */
+  char                 *sm_id;            /* resumption granted */
+  char                 *sm_location;
+  guint                 sm_max;           /* seconds; 0: not said */
+  XmppJid              *sm_jid;           /* the session's bound JID */
+  gboolean              sm_resumable;     /* lost, kept for resume_async */
+  gint64                sm_lost_time;
+  gboolean              resume_wanted;    /* this attempt resumes */
+  gboolean              session_resumed;  /* the last connect resumed */
+  gboolean              stream_lost;      /* for client_disconnect() */
+  gboolean              dispatching;      /* a counted stanza is being handled */
+  guint                 step_timeout_id;  /* <enabled/>, <resumed/> */
+  guint                 sm_request_id;    /* idle or retry: send <r/> */
+  guint                 sm_ack_timeout_id;
+  guint                 sm_unrequested;   /* sent since the last <r/> */
+  guint32               sm_requested;     /* sent count at the last <r/> */
+  guint32               sm_ack_sent;      /* the h we last told the server */
+  guint                 sm_ack_id;        /* idle: unrequested <a/> */
+
+  /* tracked stanzas without stream management */
+  GPtrArray            *barrier_waiting;  /* Tracked */
+  guint                 barrier_id;
 };
 
 G_DEFINE_FINAL_TYPE (XmppClient, xmpp_client, G_TYPE_OBJECT)
@@ -173,6 +248,9 @@ enum
   SIGNAL_STANZA_RECEIVED,
   SIGNAL_STANZA_SENT,
   SIGNAL_NONZA_RECEIVED,
+  SIGNAL_STANZAS_ACKED,
+  SIGNAL_STANZAS_UNACKED,
+  SIGNAL_RESUMED,
   N_SIGNALS
 };
 
@@ -188,6 +266,18 @@ static void try_next_target         (XmppClient    *self);
 static void start_stream            (XmppClient    *self,
                                      GIOStream     *io_stream);
 static void keepalive_schedule      (XmppClient    *self);
+static void auth_succeeded          (XmppClient    *self);
+static void sm_clear_timers         (XmppClient    *self);
+static void sm_end_session          (XmppClient    *self,
+                                     GPtrArray     *unacked);
+static void tracked_free            (Tracked       *tracked);
+static void report_tracked          (XmppClient    *self,
+                                     GPtrArray     *items,
+                                     gboolean       acked,
+                                     gboolean       emit);
+static void start_bind              (XmppClient    *self);
+static void sm_request_schedule     (XmppClient    *self);
+static void barrier_schedule        (XmppClient    *self);
 
 /* Certificates */
 
@@ -592,6 +682,9 @@ can_send_stanzas (XmppClient *self)
 {
   if (self->stream == NULL || !self->xml_writable)
     return FALSE;
+  /* Nothing may go between <resume/> and the answer. */
+  if (self->step == STEP_RESUME)
+    return FALSE;
 
   switch (self->state)
     {
@@ -823,6 +916,10 @@ reset_session (XmppClient *self)
   self->authenticated = FALSE;
   self->xml_writable = FALSE;
   self->ping_in_flight = FALSE;
+  self->sm_enabled = FALSE;
+  self->dispatching = FALSE;
+  self->stream_lost = FALSE;
+  sm_clear_timers (self);
   g_clear_pointer (&self->sasl, xmpp_sasl_client_free);
   g_clear_object (&self->tls);
 }
@@ -830,7 +927,10 @@ reset_session (XmppClient *self)
 /* Tear the connection down and report @error (NULL: orderly close) to the
  * open/authenticate task in progress or else through "disconnected".
  * @stream_error >= 0 sends that stream error first; @send_close sends our
- * closing tag (both only when the XML stream is usable). */
+ * closing tag (both only when the XML stream is usable).  A stream
+ * management session survives when self->stream_lost says the connection
+ * was lost rather than closed, or when a resumption attempt fails before
+ * the server answered it. */
 static void
 client_disconnect (XmppClient   *self,
                    const GError *error,
@@ -842,9 +942,35 @@ client_disconnect (XmppClient   *self,
   g_autoptr(GTask) auth_task = NULL;
   g_autoptr(GPtrArray) close_tasks = NULL;
   g_autoptr(GError) not_connected = NULL;
+  g_autoptr(GPtrArray) unacked = NULL;
+  g_autoptr(GPtrArray) unconfirmed = NULL;
+  gboolean lost = self->stream_lost;
 
   if (self->state == XMPP_CLIENT_STATE_DISCONNECTED)
     return;
+
+  unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
+  if (self->sm != NULL)
+    {
+      gboolean keep;
+
+      if (self->sm_resumable)
+        keep = error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      else
+        keep = lost && self->sm_enabled && self->sm_id != NULL;
+
+      if (keep && !self->sm_resumable)
+        {
+          self->sm_resumable = TRUE;
+          self->sm_lost_time = g_get_monotonic_time ();
+        }
+      if (!keep)
+        sm_end_session (self, unacked);
+    }
+  self->resume_wanted = FALSE;
+  g_clear_handle_id (&self->barrier_id, g_source_remove);
+  unconfirmed = g_steal_pointer (&self->barrier_waiting);
+  self->barrier_waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
 
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
   g_clear_handle_id (&self->close_timeout_id, g_source_remove);
@@ -884,6 +1010,8 @@ client_disconnect (XmppClient   *self,
   set_state (self, XMPP_CLIENT_STATE_DISCONNECTED);
 
   /* Everything is reset: callbacks may reconnect from here on. */
+  report_tracked (self, unacked, FALSE, TRUE);
+  report_tracked (self, unconfirmed, FALSE, FALSE);
   if (open_task != NULL || auth_task != NULL)
     {
       const GError *task_error = error != NULL ? error : not_connected;
@@ -1466,6 +1594,560 @@ handle_sasl_element (XmppClient  *self,
     }
 }
 
+/* Tracked stanzas */
+
+static Tracked *
+tracked_new (XmppElement    *stanza,
+             XmppAckedFunc   func,
+             gpointer        user_data,
+             GDestroyNotify  destroy)
+{
+  Tracked *tracked = g_new0 (Tracked, 1);
+
+  tracked->stanza = xmpp_element_ref (stanza);
+  tracked->func = func;
+  tracked->user_data = user_data;
+  tracked->destroy = destroy;
+  return tracked;
+}
+
+static void
+tracked_free (Tracked *tracked)
+{
+  if (tracked->destroy != NULL)
+    tracked->destroy (tracked->user_data);
+  xmpp_element_unref (tracked->stanza);
+  g_free (tracked);
+}
+
+/* Tell the callbacks (and, for stream management, the signal) what became
+ * of @items (Tracked, freed by the array). */
+static void
+report_tracked (XmppClient *self,
+                GPtrArray  *items,
+                gboolean    acked,
+                gboolean    emit)
+{
+  g_autoptr(XmppClient) hold = g_object_ref (self);
+
+  if (items == NULL || items->len == 0)
+    return;
+
+  if (emit)
+    {
+      g_autoptr(GPtrArray) stanzas = g_ptr_array_sized_new (items->len);
+
+      for (guint i = 0; i < items->len; i++)
+        g_ptr_array_add (stanzas, ((Tracked *) items->pdata[i])->stanza);
+      g_signal_emit (self, signals[acked ? SIGNAL_STANZAS_ACKED : SIGNAL_STANZAS_UNACKED], 0,
+                     stanzas);
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      Tracked *tracked = items->pdata[i];
+      XmppAckedFunc func = g_steal_pointer (&tracked->func);
+
+      if (func != NULL)
+        func (self, tracked->stanza, acked, tracked->user_data);
+    }
+}
+
+typedef struct
+{
+  XmppClient *client;
+  Tracked    *tracked;
+} Unsent;
+
+static gboolean
+report_unsent_cb (gpointer user_data)
+{
+  Unsent *unsent = user_data;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
+
+  g_ptr_array_add (items, unsent->tracked);
+  report_tracked (unsent->client, items, FALSE, FALSE);
+  g_object_unref (unsent->client);
+  g_free (unsent);
+  return G_SOURCE_REMOVE;
+}
+
+/* Tracked stanzas without stream management: a ping after them */
+
+static void
+barrier_answered_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GPtrArray) items = user_data;
+  XmppClient *self = XMPP_CLIENT (source);
+  g_autoptr(XmppElement) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = xmpp_client_send_iq_finish (self, result, &error);
+  /* An error reply is an answer too: the server got this far. */
+  report_tracked (self, items, reply != NULL || (error != NULL && error->domain == XMPP_STANZA_ERROR),
+                  FALSE);
+}
+
+static gboolean
+barrier_cb (gpointer user_data)
+{
+  XmppClient *self = user_data;
+  g_autoptr(XmppElement) ping = NULL;
+  GPtrArray *items;
+  XmppJid *jid;
+
+  self->barrier_id = 0;
+  if (self->barrier_waiting->len == 0 || !can_send_stanzas (self))
+    return G_SOURCE_REMOVE;
+
+  items = g_steal_pointer (&self->barrier_waiting);
+  self->barrier_waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
+
+  jid = self->bound_jid != NULL ? self->bound_jid : self->jid;
+  ping = xmpp_stanza_new_iq ("get", xmpp_jid_get_domain (jid), NULL);
+  xmpp_element_add_child_new (ping, XMPP_NS_PING, "ping");
+  xmpp_client_send_iq_async (self, ping, NULL, barrier_answered_cb, items);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+barrier_schedule (XmppClient *self)
+{
+  if (self->barrier_id == 0 && self->barrier_waiting->len > 0)
+    self->barrier_id = g_idle_add (barrier_cb, self);
+}
+
+/* Stream management (XEP-0198) */
+
+static void
+write_sm (XmppClient *self,
+          const char *format,
+          ...) G_GNUC_PRINTF (2, 3);
+
+static void
+write_sm (XmppClient *self,
+          const char *format,
+          ...)
+{
+  g_autofree char *xml = NULL;
+  va_list args;
+
+  va_start (args, format);
+  xml = g_strdup_vprintf (format, args);
+  va_end (args);
+  xmpp_stream_write_raw (self->stream, xml, -1);
+}
+
+static void
+sm_clear_timers (XmppClient *self)
+{
+  g_clear_handle_id (&self->step_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->sm_request_id, g_source_remove);
+  g_clear_handle_id (&self->sm_ack_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->sm_ack_id, g_source_remove);
+}
+
+/* Forget the session; what it never got acknowledged moves to @unacked
+ * (Tracked) for the caller to report. */
+static void
+sm_end_session (XmppClient *self,
+                GPtrArray  *unacked)
+{
+  if (self->sm != NULL)
+    xmpp_sm_take_unacked (self->sm, unacked);
+  g_clear_pointer (&self->sm, xmpp_sm_free);
+  g_clear_pointer (&self->sm_id, g_free);
+  g_clear_pointer (&self->sm_location, g_free);
+  g_clear_pointer (&self->sm_jid, xmpp_jid_unref);
+  self->sm_max = 0;
+  self->sm_enabled = FALSE;
+  self->sm_resumable = FALSE;
+  self->sm_lost_time = 0;
+  self->sm_ack_sent = 0;
+  self->sm_unrequested = 0;
+}
+
+static void
+sm_end_session_and_report (XmppClient *self)
+{
+  g_autoptr(GPtrArray) unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
+
+  sm_end_session (self, unacked);
+  report_tracked (self, unacked, FALSE, TRUE);
+}
+
+static gboolean
+sm_ack_timeout_cb (gpointer user_data)
+{
+  XmppClient *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->sm_ack_timeout_id = 0;
+  error = g_error_new (XMPP_ERROR, XMPP_ERROR_TIMEOUT,
+                       "The server did not acknowledge within %u seconds", self->iq_timeout);
+  self->stream_lost = TRUE;
+  client_disconnect (self, error, XMPP_STREAM_ERROR_CONNECTION_TIMEOUT, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sm_send_request (XmppClient *self)
+{
+  g_clear_handle_id (&self->sm_request_id, g_source_remove);
+  if (!self->sm_enabled || self->stream == NULL || !can_send_stanzas (self))
+    return;
+
+  write_sm (self, "<r xmlns='" XMPP_NS_SM "'/>");
+  self->sm_unrequested = 0;
+  self->sm_requested = xmpp_sm_get_sent (self->sm);
+  if (self->sm_ack_timeout_id == 0 && self->iq_timeout > 0)
+    self->sm_ack_timeout_id = g_timeout_add_seconds (self->iq_timeout, sm_ack_timeout_cb, self);
+}
+
+/* Idle after a burst: ask about what was sent since the last <r/>. */
+static gboolean
+sm_request_cb (gpointer user_data)
+{
+  XmppClient *self = user_data;
+
+  self->sm_request_id = 0;
+  if (self->sm != NULL && self->sm_requested != xmpp_sm_get_sent (self->sm))
+    sm_send_request (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A while after an answer that left some out: ask again. */
+static gboolean
+sm_request_again_cb (gpointer user_data)
+{
+  XmppClient *self = user_data;
+
+  self->sm_request_id = 0;
+  if (self->sm != NULL && xmpp_sm_get_n_unacked (self->sm) > 0)
+    sm_send_request (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A stanza went out: ask for its acknowledgement after the burst. */
+static void
+sm_request_schedule (XmppClient *self)
+{
+  if (!self->sm_enabled)
+    return;
+
+  if (++self->sm_unrequested >= ACK_REQUEST_BATCH)
+    sm_send_request (self);
+  else if (self->sm_request_id == 0)
+    self->sm_request_id = g_idle_add (sm_request_cb, self);
+}
+
+static void
+sm_write_ack (XmppClient *self)
+{
+  g_clear_handle_id (&self->sm_ack_id, g_source_remove);
+  self->sm_ack_sent = xmpp_sm_get_handled (self->sm);
+  write_sm (self, "<a xmlns='" XMPP_NS_SM "' h='%u'/>", self->sm_ack_sent);
+}
+
+static gboolean
+sm_ack_cb (gpointer user_data)
+{
+  XmppClient *self = user_data;
+
+  self->sm_ack_id = 0;
+  if (self->sm_enabled && can_send_stanzas (self) &&
+      xmpp_sm_get_handled (self->sm) != self->sm_ack_sent)
+    sm_write_ack (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* More stanzas are handled: say so at idle, unasked, so a session that
+ * ends now (a server restart) does not keep them and deliver them again
+ * (XEP-0198 §4 allows an <a/> at any time). */
+static void
+sm_ack_schedule (XmppClient *self)
+{
+  if (self->sm_enabled && self->sm_ack_id == 0 &&
+      xmpp_sm_get_handled (self->sm) != self->sm_ack_sent)
+    self->sm_ack_id = g_idle_add (sm_ack_cb, self);
+}
+
+static gboolean
+parse_h (XmppElement *element,
+         guint32     *h)
+{
+  const char *text = xmpp_element_get_attribute (element, "h");
+  guint64 value;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &value, NULL))
+    return FALSE;
+  *h = (guint32) value;
+  return TRUE;
+}
+
+/* The server has handled @h of our stanzas.  FALSE when that is more than
+ * we sent: the stream is then closed (XEP-0198 §6). */
+static gboolean
+sm_process_ack (XmppClient *self,
+                guint32     h)
+{
+  g_autoptr(GPtrArray) acked = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
+  g_autoptr(GError) error = NULL;
+  guint32 sent = xmpp_sm_get_sent (self->sm);
+
+  if (xmpp_sm_ack (self->sm, h, acked))
+    {
+      report_tracked (self, acked, TRUE, TRUE);
+      return TRUE;
+    }
+
+  error = g_error_new (XMPP_ERROR, XMPP_ERROR_PROTOCOL,
+                       "The server acknowledged %u stanzas but only %u were sent", h, sent);
+  write_sm (self, "<stream:error><undefined-condition xmlns='" XMPP_NS_STREAMS "'/>"
+            "<handled-count-too-high xmlns='" XMPP_NS_SM "' h='%u' send-count='%u'/>"
+            "</stream:error>", h, sent);
+  /* The counts disagree: nothing can be resumed. */
+  sm_end_session_and_report (self);
+  client_disconnect (self, error, -1, TRUE);
+  return FALSE;
+}
+
+static gboolean
+step_timeout_cb (gpointer user_data)
+{
+  XmppClient *self = user_data;
+
+  self->step_timeout_id = 0;
+  negotiation_failed (self, g_error_new (XMPP_ERROR, XMPP_ERROR_TIMEOUT,
+                                         "The server did not answer <%s/> within %u seconds",
+                                         self->step == STEP_RESUME ? "resume" : "enable",
+                                         self->iq_timeout));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+step_timeout_start (XmppClient *self)
+{
+  g_clear_handle_id (&self->step_timeout_id, g_source_remove);
+  if (self->iq_timeout > 0)
+    self->step_timeout_id = g_timeout_add_seconds (self->iq_timeout, step_timeout_cb, self);
+}
+
+/* Bound: enable stream management when offered, else done. */
+static void
+bound (XmppClient *self)
+{
+  self->session_resumed = FALSE;
+  if (!self->use_sm || self->features == NULL ||
+      xmpp_element_find_child (self->features, XMPP_NS_SM, "sm") == NULL)
+    {
+      auth_succeeded (self);
+      return;
+    }
+
+  /* Our count starts with the <enable/> (XEP-0198 §4).  Any earlier
+   * session ended before this bind. */
+  g_assert (self->sm == NULL);
+  self->sm = xmpp_sm_new (0, 0, (GDestroyNotify) tracked_free);
+  self->step = STEP_ENABLE;
+  write_sm (self, "<enable xmlns='" XMPP_NS_SM "' resume='true'/>");
+  step_timeout_start (self);
+}
+
+static void
+handle_sm_enabled (XmppClient  *self,
+                   XmppElement *enabled)
+{
+  const char *resume = xmpp_element_get_attribute (enabled, "resume");
+  const char *id = xmpp_element_get_attribute (enabled, "id");
+  const char *max = xmpp_element_get_attribute (enabled, "max");
+  guint64 seconds;
+
+  g_clear_handle_id (&self->step_timeout_id, g_source_remove);
+  if ((g_strcmp0 (resume, "true") == 0 || g_strcmp0 (resume, "1") == 0) && id != NULL && *id != '\0')
+    {
+      self->sm_id = g_strdup (id);
+      self->sm_location = g_strdup (xmpp_element_get_attribute (enabled, "location"));
+      if (max != NULL && g_ascii_string_to_unsigned (max, 10, 0, G_MAXUINT, &seconds, NULL))
+        self->sm_max = (guint) seconds;
+    }
+  self->sm_jid = xmpp_jid_ref (self->bound_jid);
+  self->sm_enabled = TRUE;
+  g_debug ("Stream management enabled%s%s", self->sm_id != NULL ? ", resumable as " : "",
+           self->sm_id != NULL ? self->sm_id : "");
+
+  /* Anything written while <enable/> was out is counted already. */
+  self->sm_unrequested = 0;
+  if (xmpp_sm_get_n_unacked (self->sm) > 0)
+    sm_request_schedule (self);
+  auth_succeeded (self);
+}
+
+static void
+start_resume (XmppClient *self)
+{
+  guint32 handled = xmpp_sm_get_handled (self->sm);
+
+  set_state (self, XMPP_CLIENT_STATE_BINDING);
+  self->step = STEP_RESUME;
+  g_debug ("Resuming %s with h=%u", self->sm_id, handled);
+  write_sm (self, "<resume xmlns='" XMPP_NS_SM "' previd='%s' h='%u'/>", self->sm_id, handled);
+  self->sm_ack_sent = handled;
+  /* The server sends again what came after @handled; deferrals of those
+   * stanzas are void (they will be deferred again). */
+  xmpp_sm_restart_inbound (self->sm, handled);
+  step_timeout_start (self);
+}
+
+static void
+handle_sm_resumed (XmppClient  *self,
+                   XmppElement *resumed)
+{
+  g_autoptr(XmppClient) hold = g_object_ref (self);
+  guint32 h;
+  guint n;
+
+  g_clear_handle_id (&self->step_timeout_id, g_source_remove);
+  if (g_strcmp0 (xmpp_element_get_attribute (resumed, "previd"), self->sm_id) != 0 ||
+      !parse_h (resumed, &h))
+    {
+      sm_end_session_and_report (self);
+      negotiation_failed (self, g_error_new (XMPP_ERROR, XMPP_ERROR_PROTOCOL,
+                                             "The server resumed another session"));
+      return;
+    }
+
+  self->resume_wanted = FALSE;
+  self->sm_resumable = FALSE;
+  self->sm_lost_time = 0;
+  self->sm_enabled = TRUE;
+  self->session_resumed = TRUE;
+  g_clear_pointer (&self->bound_jid, xmpp_jid_unref);
+  self->bound_jid = xmpp_jid_ref (self->sm_jid);
+
+  if (!sm_process_ack (self, h) || self->state == XMPP_CLIENT_STATE_DISCONNECTED)
+    return;
+
+  /* XEP-0198 §5: everything still unacknowledged goes again, in order. */
+  self->step = STEP_NONE;
+  n = xmpp_sm_get_n_unacked (self->sm);
+  g_debug ("Resumed %s: sending %u stanzas again", self->sm_id, n);
+  for (guint i = 0; i < n; i++)
+    {
+      Tracked *tracked = xmpp_sm_peek_unacked (self->sm, i);
+
+      g_signal_emit (self, signals[SIGNAL_STANZA_SENT], 0, tracked->stanza);
+      xmpp_stream_write_element (self->stream, tracked->stanza);
+    }
+  self->sm_unrequested = 0;
+  self->sm_requested = xmpp_sm_get_acked (self->sm);
+  if (n > 0)
+    sm_send_request (self);
+
+  g_signal_emit (self, signals[SIGNAL_RESUMED], 0);
+  if (self->state == XMPP_CLIENT_STATE_BINDING)
+    auth_succeeded (self);
+}
+
+static void
+handle_sm_failed (XmppClient  *self,
+                  XmppElement *failed)
+{
+  g_autoptr(GPtrArray) unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
+  guint32 h;
+
+  g_clear_handle_id (&self->step_timeout_id, g_source_remove);
+
+  if (self->step == STEP_ENABLE)
+    {
+      /* No stream management: what was tracked meanwhile waits for a
+       * ping instead. */
+      g_debug ("The server refused to enable stream management");
+      sm_end_session (self, unacked);
+      for (guint i = 0; i < unacked->len; i++)
+        {
+          Tracked *tracked = unacked->pdata[i];
+
+          if (tracked->func != NULL)
+            g_ptr_array_add (self->barrier_waiting, g_steal_pointer (&unacked->pdata[i]));
+        }
+      barrier_schedule (self);
+      auth_succeeded (self);
+      return;
+    }
+
+  if (self->step == STEP_RESUME)
+    {
+      g_debug ("The server could not resume %s: binding a new session", self->sm_id);
+      self->resume_wanted = FALSE;
+      /* XEP-0198 §5: a <failed/> may say how many of ours arrived. */
+      if (parse_h (failed, &h) && !sm_process_ack (self, h))
+        return;
+      sm_end_session (self, unacked);
+      report_tracked (self, unacked, FALSE, TRUE);
+      if (self->step == STEP_RESUME)
+        start_bind (self);
+      return;
+    }
+
+  g_debug ("Ignoring an unexpected XEP-0198 <failed/>");
+}
+
+static void
+handle_sm_element (XmppClient  *self,
+                   XmppElement *element)
+{
+  const char *name = xmpp_element_get_name (element);
+  guint32 h;
+
+  if (strcmp (name, "enabled") == 0 && self->step == STEP_ENABLE)
+    {
+      handle_sm_enabled (self, element);
+    }
+  else if (strcmp (name, "resumed") == 0 && self->step == STEP_RESUME)
+    {
+      handle_sm_resumed (self, element);
+    }
+  else if (strcmp (name, "failed") == 0)
+    {
+      handle_sm_failed (self, element);
+    }
+  else if (strcmp (name, "r") == 0 && self->sm_enabled)
+    {
+      /* Answered at once, whatever is still deferred (§4). */
+      sm_write_ack (self);
+    }
+  else if (strcmp (name, "a") == 0 && self->sm_enabled)
+    {
+      guint32 pending;
+
+      if (!parse_h (element, &h))
+        {
+          g_debug ("Ignoring an <a/> without a valid h");
+          return;
+        }
+      g_clear_handle_id (&self->sm_ack_timeout_id, g_source_remove);
+      if (!sm_process_ack (self, h))
+        return;
+
+      /* Some of what we asked about is still out: ask again later. */
+      pending = self->sm_requested - xmpp_sm_get_acked (self->sm);
+      if (pending > 0 && pending <= xmpp_sm_get_n_unacked (self->sm) && self->sm_request_id == 0)
+        self->sm_request_id = g_timeout_add_seconds (ACK_RETRY_S, sm_request_again_cb, self);
+    }
+  else if (strcmp (name, "enabled") == 0 || strcmp (name, "resumed") == 0)
+    {
+      negotiation_failed (self, g_error_new (XMPP_ERROR, XMPP_ERROR_PROTOCOL,
+                                             "Unexpected <%s/> from the server", name));
+    }
+  else
+    {
+      g_signal_emit (self, signals[SIGNAL_NONZA_RECEIVED], 0, element);
+    }
+}
+
 /* Negotiation: bind and session */
 
 static void
@@ -1504,7 +2186,7 @@ session_cb (GObject      *source,
       return;
     }
 
-  auth_succeeded (self);
+  bound (self);
 }
 
 static void
@@ -1560,7 +2242,7 @@ bind_cb (GObject      *source,
       return;
     }
 
-  auth_succeeded (self);
+  bound (self);
 }
 
 static void
@@ -1637,16 +2319,30 @@ handle_features (XmppClient  *self,
     }
 
   if (!self->authenticated)
-    open_succeeded (self);
+    {
+      open_succeeded (self);
+    }
+  else if (self->resume_wanted && xmpp_element_find_child (features, XMPP_NS_SM, "sm") != NULL)
+    {
+      start_resume (self);
+    }
   else
-    start_bind (self);
+    {
+      if (self->resume_wanted)
+        {
+          /* The server no longer offers it: a new session. */
+          self->resume_wanted = FALSE;
+          sm_end_session_and_report (self);
+        }
+      start_bind (self);
+    }
 }
 
 /* Stanzas */
 
 static void
-handle_stanza (XmppClient  *self,
-               XmppElement *stanza)
+dispatch_stanza (XmppClient  *self,
+                 XmppElement *stanza)
 {
   const char *type = xmpp_element_get_attribute (stanza, "type");
   gboolean is_iq = xmpp_element_is (stanza, XMPP_NS_CLIENT, "iq");
@@ -1680,6 +2376,25 @@ handle_stanza (XmppClient  *self,
       xmpp_element_set_attribute (reply, "from", NULL);
       xmpp_client_send (self, reply);
     }
+}
+
+static void
+handle_stanza (XmppClient  *self,
+               XmppElement *stanza)
+{
+  g_autoptr(XmppClient) hold = g_object_ref (self);
+  gboolean counted = self->sm != NULL && self->sm_enabled;
+  gboolean was_dispatching = self->dispatching;
+
+  /* XEP-0198: counted on arrival, handled when the handlers are done
+   * unless one of them deferred it. */
+  if (counted)
+    xmpp_sm_received (self->sm);
+  self->dispatching = counted;
+  dispatch_stanza (self, stanza);
+  self->dispatching = was_dispatching && self->sm_enabled;
+  if (counted)
+    sm_ack_schedule (self);
 }
 
 /* Stream events */
@@ -1727,6 +2442,8 @@ stream_element_cb (XmppStream  *stream,
     handle_tls_element (self, element);
   else if (g_strcmp0 (ns, XMPP_NS_SASL) == 0)
     handle_sasl_element (self, element);
+  else if (g_strcmp0 (ns, XMPP_NS_SM) == 0)
+    handle_sm_element (self, element);
   else if (xmpp_element_is (element, XMPP_NS_CLIENT, "iq") ||
            xmpp_element_is (element, XMPP_NS_CLIENT, "message") ||
            xmpp_element_is (element, XMPP_NS_CLIENT, "presence"))
@@ -1800,6 +2517,8 @@ stream_failed_cb (XmppStream   *stream,
   else
     closed = g_error_new (XMPP_ERROR, XMPP_ERROR_CONNECTION_CLOSED,
                           "The connection was lost: %s", error->message);
+  /* Not closed by the server: a stream management session waits. */
+  self->stream_lost = TRUE;
   client_disconnect (self, closed, -1, FALSE);
 }
 
@@ -2061,6 +2780,8 @@ keepalive_ping_cb (GObject      *source,
       timeout = g_error_new (XMPP_ERROR, XMPP_ERROR_TIMEOUT,
                              "The server did not answer a ping within %u seconds",
                              self->iq_timeout);
+      /* Our closing tag most likely never arrives: resumable. */
+      self->stream_lost = TRUE;
       client_disconnect (self, timeout, XMPP_STREAM_ERROR_CONNECTION_TIMEOUT, TRUE);
       return;
     }
@@ -2139,6 +2860,11 @@ xmpp_client_dispose (GObject *object)
     }
   reset_session (self);
 
+  /* Only the destroy notifies of tracked stanzas run now. */
+  g_clear_pointer (&self->sm, xmpp_sm_free);
+  g_clear_handle_id (&self->barrier_id, g_source_remove);
+  g_clear_pointer (&self->barrier_waiting, g_ptr_array_unref);
+
   if (self->handlers != NULL)
     {
       for (guint i = 0; i < self->handlers->len; i++)
@@ -2168,6 +2894,9 @@ xmpp_client_finalize (GObject *object)
   g_free (self->resource);
   g_free (self->mechanism);
   g_free (self->id_prefix);
+  g_free (self->sm_id);
+  g_free (self->sm_location);
+  g_clear_pointer (&self->sm_jid, xmpp_jid_unref);
 
   G_OBJECT_CLASS (xmpp_client_parent_class)->finalize (object);
 }
@@ -2195,6 +2924,15 @@ xmpp_client_class_init (XmppClientClass *klass)
   signals[SIGNAL_NONZA_RECEIVED] =
     g_signal_new ("nonza-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_STANZAS_ACKED] =
+    g_signal_new ("stanzas-acked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_STANZAS_UNACKED] =
+    g_signal_new ("stanzas-unacked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_RESUMED] =
+    g_signal_new ("resumed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -2211,6 +2949,7 @@ xmpp_client_init (XmppClient *self)
   self->handlers = g_ptr_array_new_with_free_func ((GDestroyNotify) handler_unref);
   self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->id_prefix = g_strdup_printf ("m%08x", r);
+  self->barrier_waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) tracked_free);
 
   xmpp_client_add_handler (self, "iq", "get", XMPP_NS_PING, "ping",
                            ping_handler_cb, NULL, NULL);
@@ -2339,6 +3078,77 @@ xmpp_client_set_ping_interval (XmppClient *self,
   keepalive_schedule (self);
 }
 
+void
+xmpp_client_set_use_stream_management (XmppClient *self,
+                                       gboolean    use)
+{
+  g_return_if_fail (XMPP_IS_CLIENT (self));
+
+  self->use_sm = !!use;
+}
+
+gboolean
+xmpp_client_get_stream_management (XmppClient *self)
+{
+  g_return_val_if_fail (XMPP_IS_CLIENT (self), FALSE);
+
+  return self->sm_enabled;
+}
+
+gboolean
+xmpp_client_can_resume (XmppClient *self)
+{
+  gint64 elapsed;
+
+  g_return_val_if_fail (XMPP_IS_CLIENT (self), FALSE);
+
+  if (self->state != XMPP_CLIENT_STATE_DISCONNECTED || self->sm == NULL ||
+      !self->sm_resumable || self->sm_id == NULL)
+    return FALSE;
+
+  /* The server's max is how long it keeps the session (XEP-0198 §5). */
+  elapsed = g_get_monotonic_time () - self->sm_lost_time;
+  return self->sm_max == 0 || elapsed < (gint64) self->sm_max * G_USEC_PER_SEC;
+}
+
+guint64
+xmpp_client_defer_ack (XmppClient *self)
+{
+  g_return_val_if_fail (XMPP_IS_CLIENT (self), 0);
+
+  if (!self->dispatching || self->sm == NULL || !self->sm_enabled)
+    return 0;
+  return xmpp_sm_defer (self->sm);
+}
+
+void
+xmpp_client_complete_ack (XmppClient *self,
+                          guint64     token)
+{
+  g_return_if_fail (XMPP_IS_CLIENT (self));
+
+  if (token == 0 || self->sm == NULL || !xmpp_sm_complete (self->sm, token))
+    return;
+
+  sm_ack_schedule (self);
+}
+
+void
+_xmpp_client_set_sm_counts (XmppClient *self,
+                            guint32     sent,
+                            guint32     received)
+{
+  g_return_if_fail (XMPP_IS_CLIENT (self));
+  g_return_if_fail (self->sm_enabled);
+  g_return_if_fail (xmpp_sm_get_n_unacked (self->sm) == 0);
+  g_return_if_fail (xmpp_sm_get_n_deferred (self->sm) == 0);
+
+  xmpp_sm_free (self->sm);
+  self->sm = xmpp_sm_new (sent, received, (GDestroyNotify) tracked_free);
+  self->sm_requested = sent;
+  self->sm_ack_sent = received;
+}
+
 XmppClientState
 xmpp_client_get_state (XmppClient *self)
 {
@@ -2453,7 +3263,10 @@ xmpp_client_open_async (XmppClient          *self,
   data->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) target_free);
   g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
 
-  /* A new connection: forget the previous one. */
+  /* A new connection: forget the previous one (and its stream
+   * management session, unless resume_async() is resuming it). */
+  if (!self->resume_wanted)
+    sm_end_session_and_report (self);
   g_clear_pointer (&self->bound_jid, xmpp_jid_unref);
   g_clear_pointer (&self->features, xmpp_element_unref);
   g_clear_pointer (&self->cert_info, xmpp_certificate_info_free);
@@ -2603,6 +3416,85 @@ xmpp_client_connect_finish (XmppClient    *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+resume_auth_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  XmppClient *self = XMPP_CLIENT (source);
+  GError *error = NULL;
+
+  if (!xmpp_client_authenticate_finish (self, result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, GINT_TO_POINTER (self->session_resumed), NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+resume_open_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!xmpp_client_open_finish (XMPP_CLIENT (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  xmpp_client_authenticate_async (XMPP_CLIENT (source), g_task_get_cancellable (task),
+                                  resume_auth_cb, g_object_ref (task));
+}
+
+void
+xmpp_client_resume_async (XmppClient          *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (XMPP_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, xmpp_client_resume_async);
+
+  if (self->state != XMPP_CLIENT_STATE_DISCONNECTED || self->given_stream)
+    {
+      g_task_return_new_error (task, XMPP_ERROR, XMPP_ERROR_INVALID_ARGUMENT,
+                               "The client is already connected");
+      return;
+    }
+
+  /* Without a session to resume this is a connect: open_async() ends
+   * whatever is left of the old one. */
+  self->resume_wanted = xmpp_client_can_resume (self);
+  xmpp_client_open_async (self, cancellable, resume_open_cb, g_steal_pointer (&task));
+}
+
+gboolean
+xmpp_client_resume_finish (XmppClient    *self,
+                           GAsyncResult  *result,
+                           gboolean      *resumed,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == xmpp_client_resume_async, FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (resumed != NULL)
+    *resumed = GPOINTER_TO_INT (g_task_get_task_data (G_TASK (result)));
+  return TRUE;
+}
+
 static gboolean
 close_timeout_cb (gpointer user_data)
 {
@@ -2629,6 +3521,8 @@ xmpp_client_close_async (XmppClient          *self,
 
   if (self->state == XMPP_CLIENT_STATE_DISCONNECTED)
     {
+      /* Nobody will resume a session kept for that. */
+      sm_end_session_and_report (self);
       g_task_return_boolean (task, TRUE);
       return;
     }
@@ -2647,8 +3541,16 @@ xmpp_client_close_async (XmppClient          *self,
       return;
     }
 
-  /* 6120 §4.4: our closing tag, then wait (bounded) for the server's. */
+  /* 6120 §4.4: our closing tag, then wait (bounded) for the server's.
+   * XEP-0198 §4: our count first, and a request so the server's last
+   * acknowledgement comes before its closing tag. */
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
+  if (self->sm_enabled)
+    {
+      sm_clear_timers (self);
+      sm_write_ack (self);
+      write_sm (self, "<r xmlns='" XMPP_NS_SM "'/>");
+    }
   set_state (self, XMPP_CLIENT_STATE_CLOSING);
   xmpp_stream_write_raw (self->stream, "</stream:stream>", -1);
   self->close_timeout_id = g_timeout_add (CLOSE_TIMEOUT_MS, close_timeout_cb, self);
@@ -2665,6 +3567,51 @@ xmpp_client_close_finish (XmppClient    *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+send_stanza (XmppClient     *self,
+             XmppElement    *stanza,
+             XmppAckedFunc   func,
+             gpointer        user_data,
+             GDestroyNotify  destroy)
+{
+  if (!can_send_stanzas (self))
+    {
+      g_debug ("Not connected: dropping <%s/>", xmpp_element_get_name (stanza));
+      if (func != NULL)
+        {
+          Unsent *unsent = g_new0 (Unsent, 1);
+
+          unsent->client = g_object_ref (self);
+          unsent->tracked = tracked_new (stanza, func, user_data, destroy);
+          g_idle_add (report_unsent_cb, unsent);
+        }
+      else if (destroy != NULL)
+        {
+          destroy (user_data);
+        }
+      return;
+    }
+
+  g_signal_emit (self, signals[SIGNAL_STANZA_SENT], 0, stanza);
+  xmpp_stream_write_element (self->stream, stanza);
+
+  /* Counted from the <enable/> on, even before the answer (XEP-0198 §4). */
+  if (self->sm != NULL && (self->sm_enabled || self->step == STEP_ENABLE))
+    {
+      xmpp_sm_push (self->sm, tracked_new (stanza, func, user_data, destroy));
+      sm_request_schedule (self);
+    }
+  else if (func != NULL)
+    {
+      g_ptr_array_add (self->barrier_waiting, tracked_new (stanza, func, user_data, destroy));
+      barrier_schedule (self);
+    }
+  else if (destroy != NULL)
+    {
+      destroy (user_data);
+    }
+}
+
 void
 xmpp_client_send (XmppClient  *self,
                   XmppElement *stanza)
@@ -2672,14 +3619,20 @@ xmpp_client_send (XmppClient  *self,
   g_return_if_fail (XMPP_IS_CLIENT (self));
   g_return_if_fail (stanza != NULL);
 
-  if (!can_send_stanzas (self))
-    {
-      g_debug ("Not connected: dropping <%s/>", xmpp_element_get_name (stanza));
-      return;
-    }
+  send_stanza (self, stanza, NULL, NULL, NULL);
+}
 
-  g_signal_emit (self, signals[SIGNAL_STANZA_SENT], 0, stanza);
-  xmpp_stream_write_element (self->stream, stanza);
+void
+xmpp_client_send_tracked (XmppClient     *self,
+                          XmppElement    *stanza,
+                          XmppAckedFunc   func,
+                          gpointer        user_data,
+                          GDestroyNotify  destroy)
+{
+  g_return_if_fail (XMPP_IS_CLIENT (self));
+  g_return_if_fail (stanza != NULL);
+
+  send_stanza (self, stanza, func, user_data, destroy);
 }
 
 void

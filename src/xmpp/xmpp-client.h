@@ -16,6 +16,22 @@
  *  CONNECTED ─close_async / stream error / socket error─▶ DISCONNECTED
  *
  * connect_async() is open_async() + authenticate_async().
+ *
+ * Stream management (XEP-0198), when the application turned it on
+ * (xmpp_client_set_use_stream_management()) and the server offers it:
+ * after binding the client enables it with resumption (still BINDING until
+ * the server answers), counts stanzas both ways, asks for acknowledgements
+ * after each burst, acknowledges what it handled at idle and answers the
+ * server's requests.  What the server acknowledged
+ * is reported per stanza (xmpp_client_send_tracked()) and through
+ * "stanzas-acked".  Incoming stanzas count as handled once their handlers
+ * return, unless a handler deferred that (xmpp_client_defer_ack()) until,
+ * say, the message is on disk.  When the connection is lost (not closed),
+ * the session can be resumed with xmpp_client_resume_async() on the same
+ * client: DISCONNECTED ─resume_async─▶ … AUTHENTICATING ─▶ BINDING
+ * (<resume/>) ─▶ CONNECTED, with the unacknowledged stanzas sent again and
+ * no new bind; if the server refuses, a new session is bound instead and
+ * the stanzas it never acknowledged are reported as "stanzas-unacked".
  */
 #pragma once
 
@@ -35,6 +51,7 @@ G_BEGIN_DECLS
 #define XMPP_NS_BIND     "urn:ietf:params:xml:ns:xmpp-bind"
 #define XMPP_NS_SESSION  "urn:ietf:params:xml:ns:xmpp-session"
 #define XMPP_NS_PING     "urn:xmpp:ping"
+#define XMPP_NS_SM       "urn:xmpp:sm:3"
 
 typedef enum
 {
@@ -75,6 +92,17 @@ typedef gboolean (*XmppStanzaHandler) (XmppClient  *client,
                                        XmppElement *stanza,
                                        gpointer     user_data);
 
+/* The fate of a stanza sent with xmpp_client_send_tracked(): @acked is
+ * TRUE once the server confirmed it (XEP-0198 <a/>; on a stream without
+ * stream management, the answer to a ping sent after it), FALSE when that
+ * can no longer happen: the session ended first (it may or may not have
+ * arrived), or it could not be sent at all.  Called once, from the main
+ * loop, never from within send_tracked(); not called when the client is
+ * disposed first (only the destroy notify is). */
+typedef void     (*XmppAckedFunc)     (XmppClient  *client,
+                                       XmppElement *stanza,
+                                       gboolean     acked,
+                                       gpointer     user_data);
 
 XmppClient      *xmpp_client_new                   (XmppJid              *jid,
                                                     const char           *password);
@@ -105,6 +133,14 @@ void             xmpp_client_set_iq_timeout        (XmppClient           *self,
 /* 0 disables keep-alive pings. */
 void             xmpp_client_set_ping_interval     (XmppClient           *self,
                                                     guint                 seconds);
+/* Enable XEP-0198 stream management (with resumption) when the server
+ * offers it.  Default FALSE: an application turns it on once it handles
+ * what comes with it (acknowledgements instead of "sent", deferred acks
+ * for stored messages, resume_async() on reconnect, and the rare
+ * duplicate a server delivers again when a session ends before our
+ * acknowledgement reached it). */
+void             xmpp_client_set_use_stream_management (XmppClient       *self,
+                                                    gboolean              use);
 
 XmppClientState  xmpp_client_get_state             (XmppClient           *self);
 XmppJid         *xmpp_client_get_jid               (XmppClient           *self);
@@ -128,6 +164,12 @@ gboolean         xmpp_client_get_sasl_failure      (XmppClient           *self,
 /* The TLS connection of the stream (NULL before TLS), e.g. to show the
  * peer certificate or the TLS version. */
 GTlsConnection  *xmpp_client_get_tls_connection    (XmppClient           *self);
+/* Stream management is enabled on the current stream. */
+gboolean         xmpp_client_get_stream_management (XmppClient           *self);
+/* Disconnected from a stream-management session the server keeps for
+ * resumption (the connection was lost, not closed, and the server's
+ * resumption time has not run out yet). */
+gboolean         xmpp_client_can_resume            (XmppClient           *self);
 
 void             xmpp_client_open_async            (XmppClient           *self,
                                                     GCancellable         *cancellable,
@@ -150,8 +192,30 @@ void             xmpp_client_connect_async         (XmppClient           *self,
 gboolean         xmpp_client_connect_finish        (XmppClient           *self,
                                                     GAsyncResult         *result,
                                                     GError              **error);
+/* Connect again after the connection was lost, same server and settings:
+ * resume the stream-management session when xmpp_client_can_resume(),
+ * else (or when the server refuses) bind a new session as connect_async()
+ * does.  *@resumed says which: TRUE, the session goes on (no new bind; the
+ * server kept roster, presence and carbons; unacknowledged stanzas were
+ * sent again); FALSE, a new session (the app sets it up as after a
+ * connect; stanzas the old one never acknowledged went out in
+ * "stanzas-unacked" and their tracked callbacks got FALSE).  A failure
+ * before the server answered keeps the old session resumable, so the call
+ * can be repeated (e.g. with the account's reconnect back-off). */
+void             xmpp_client_resume_async          (XmppClient           *self,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+gboolean         xmpp_client_resume_finish         (XmppClient           *self,
+                                                    GAsyncResult         *result,
+                                                    gboolean             *resumed,
+                                                    GError              **error);
 /* Orderly close: flush the queue, </stream:stream>, wait for the peer's
- * close (bounded), close TLS and the socket. */
+ * close (bounded), close TLS and the socket.  With stream management an
+ * <a/> and an <r/> go first, so the server's last acknowledgement still
+ * arrives; the session then ends ("stanzas-unacked" for what it did not
+ * acknowledge).  On a disconnected client it ends a session kept for
+ * resumption the same way. */
 void             xmpp_client_close_async           (XmppClient           *self,
                                                     GCancellable         *cancellable,
                                                     GAsyncReadyCallback   callback,
@@ -160,9 +224,30 @@ gboolean         xmpp_client_close_finish          (XmppClient           *self,
                                                     GAsyncResult         *result,
                                                     GError              **error);
 
-/* Queue a stanza (serialised in the jabber:client namespace). */
+/* Queue a stanza (serialised in the jabber:client namespace).  With
+ * stream management the client keeps a reference until the server
+ * acknowledges it, to send it again after a resumption: do not change it
+ * after sending. */
 void             xmpp_client_send                  (XmppClient           *self,
                                                     XmppElement          *stanza);
+/* xmpp_client_send() and report what becomes of the stanza to @func (see
+ * XmppAckedFunc); @destroy frees @user_data afterwards. */
+void             xmpp_client_send_tracked          (XmppClient           *self,
+                                                    XmppElement          *stanza,
+                                                    XmppAckedFunc         func,
+                                                    gpointer              user_data,
+                                                    GDestroyNotify        destroy);
+
+/* Only from a stanza handler (or "stanza-received"): the stanza being
+ * handled does not count as handled for XEP-0198 until the returned token
+ * is given to complete_ack(), so the server keeps it (and sends it again
+ * after a resumption) until then.  Later stanzas count only up to the
+ * oldest open one.  0 when there is nothing to defer (no stream
+ * management, or not called while handling a stanza); completing 0 or a
+ * token of an ended session does nothing, so callers need not check. */
+guint64          xmpp_client_defer_ack             (XmppClient           *self);
+void             xmpp_client_complete_ack          (XmppClient           *self,
+                                                    guint64               token);
 /* Send an iq get/set (an id is added when missing) and wait for its result.
  * The finish returns the result iq; an error reply becomes a GError in
  * XMPP_STANZA_ERROR with the condition as code and the text as message;
@@ -219,10 +304,19 @@ gboolean         xmpp_stanza_get_error             (XmppElement          *stanza
  *                   authenticate or connect operation is in progress:
  *                   their finish functions report the error instead.
  *  "nonza-received" (XmppElement *) first-level elements that are neither
- *                   stanzas nor part of the negotiation (e.g. XEP-0198).
+ *                   stanzas nor part of the negotiation or of XEP-0198.
  *  "stanza-received" (XmppElement *) every incoming stanza, before handlers
  *                   (for logging and tests).
- *  "stanza-sent"    (XmppElement *)
+ *  "stanza-sent"    (XmppElement *) also when sent again after a resumption
+ *  "stanzas-acked"  (GPtrArray *stanzas) XEP-0198: the server acknowledged
+ *                   these stanzas (XmppElement *, oldest first).
+ *  "stanzas-unacked" (GPtrArray *stanzas) XEP-0198: the session ended
+ *                   before the server acknowledged these (they may or may
+ *                   not have arrived; resend with a delay stamp if they
+ *                   matter): an orderly close, a lost connection without
+ *                   resumption, a refused resumption, or a new connect
+ *                   instead of a resumption.
+ *  "resumed"        () the lost session was resumed, just before CONNECTED.
  */
 
 G_END_DECLS

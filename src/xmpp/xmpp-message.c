@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "xmpp-message.h"
+#include "xmpp-receipts.h"
 
 static const char * const type_names[] = {
   [XMPP_MESSAGE_NORMAL] = "normal",
@@ -66,6 +67,7 @@ xmpp_message_free (XmppMessage *message)
   g_free (message->origin_id);
   g_free (message->stanza_id);
   g_free (message->stanza_id_by);
+  g_free (message->receipt_id);
   g_clear_pointer (&message->delay, g_date_time_unref);
   g_clear_error (&message->error);
   g_free (message);
@@ -149,6 +151,10 @@ xmpp_message_parse (XmppElement  *stanza,
   if (child != NULL && (value = xmpp_element_get_attribute (child, "stamp")) != NULL)
     message->delay = g_date_time_new_from_iso8601 (value, NULL);
 
+  message->chat_state = xmpp_chat_state_parse (stanza);
+  message->request_receipt = xmpp_receipts_has_request (stanza);
+  message->receipt_id = g_strdup (xmpp_receipts_get_received (stanza));
+
   if (message->type == XMPP_MESSAGE_ERROR)
     xmpp_stanza_get_error (stanza, &message->error);
 
@@ -159,13 +165,15 @@ XmppElement *
 xmpp_message_to_element (XmppMessage *message)
 {
   XmppElement *stanza;
+  gboolean notification;
 
   g_return_val_if_fail (message != NULL, NULL);
 
-  if (message->origin_id == NULL)
+  notification = message->body == NULL && message->subject == NULL;
+  if (message->origin_id == NULL && !notification)
     message->origin_id = g_uuid_string_random ();
   if (message->id == NULL)
-    message->id = g_strdup (message->origin_id);
+    message->id = message->origin_id != NULL ? g_strdup (message->origin_id) : g_uuid_string_random ();
 
   stanza = xmpp_element_new (XMPP_NS_CLIENT, "message");
   if (message->to != NULL)
@@ -184,8 +192,13 @@ xmpp_message_to_element (XmppMessage *message)
       if (message->parent_thread != NULL)
         xmpp_element_set_attribute (thread, "parent", message->parent_thread);
     }
-  xmpp_element_set_attribute (xmpp_element_add_child_new (stanza, XMPP_NS_SID, "origin-id"),
-                              "id", message->origin_id);
+  xmpp_chat_state_add (stanza, message->chat_state, notification);
+  /* Receipts are asked only for what a person wrote (XEP-0184 §5.4). */
+  if (message->request_receipt && message->body != NULL)
+    xmpp_receipts_add_request (stanza);
+  if (message->origin_id != NULL)
+    xmpp_element_set_attribute (xmpp_element_add_child_new (stanza, XMPP_NS_SID, "origin-id"),
+                                "id", message->origin_id);
   return stanza;
 }
 
@@ -201,6 +214,7 @@ G_DEFINE_FINAL_TYPE (XmppMessenger, xmpp_messenger, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_MESSAGE,
+  SIGNAL_NOTIFICATION,
   N_SIGNALS
 };
 
@@ -221,12 +235,18 @@ message_cb (XmppClient  *client,
       g_debug ("Ignoring a message: %s", error->message);
       return FALSE;
     }
-  if (message->body == NULL && message->subject == NULL && message->thread == NULL
-      && message->type != XMPP_MESSAGE_ERROR)
-    return FALSE;    /* chat states, receipts …: for other handlers */
-
-  g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, message);
-  return TRUE;
+  if (message->body != NULL || message->subject != NULL || message->thread != NULL
+      || message->type == XMPP_MESSAGE_ERROR)
+    {
+      g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, message);
+      return TRUE;
+    }
+  if (message->chat_state != XMPP_CHAT_STATE_NONE || message->receipt_id != NULL)
+    {
+      g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, message);
+      return TRUE;
+    }
+  return FALSE;    /* carbons, archive results, …: for other handlers */
 }
 
 XmppMessenger *
@@ -278,6 +298,8 @@ xmpp_messenger_class_init (XmppMessengerClass *klass)
 
   signals[SIGNAL_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_NOTIFICATION] = g_signal_new ("notification", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                               0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void

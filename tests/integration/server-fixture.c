@@ -35,16 +35,36 @@ void
 test_server_start (TestServer *srv,
                    guint16     port)
 {
+  test_server_start_with_args (srv, port, NULL);
+}
+
+void
+test_server_start_with_args (TestServer         *srv,
+                             guint16             port,
+                             const char * const *extra_args)
+{
   g_autofree char *binary = test_server_binary ();
   g_autofree char *port_arg = g_strdup_printf ("%u", port);
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   const char *p;
 
-  srv->server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
-                                  "--domain", "localhost", "--data-dir", srv->dir,
-                                  "--c2s-port", port_arg, "--direct-tls-port", "0", NULL);
+  g_ptr_array_add (argv, binary);
+  g_ptr_array_add (argv, (gpointer) "--domain");
+  g_ptr_array_add (argv, (gpointer) "localhost");
+  g_ptr_array_add (argv, (gpointer) "--data-dir");
+  g_ptr_array_add (argv, srv->dir);
+  g_ptr_array_add (argv, (gpointer) "--c2s-port");
+  g_ptr_array_add (argv, port_arg);
+  g_ptr_array_add (argv, (gpointer) "--direct-tls-port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  srv->server = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (srv->server));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);

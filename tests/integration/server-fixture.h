@@ -24,6 +24,11 @@ void  test_server_add_user (TestServer *srv,
 /* Port 0 picks a free port; the port actually used is in srv->port. */
 void  test_server_start    (TestServer *srv,
                             guint16     port);
+/* The same with more options for messenger-server (NULL-terminated), e.g.
+ * "--allow-registration". */
+void  test_server_start_with_args (TestServer        *srv,
+                                   guint16            port,
+                                   const char * const *extra_args);
 void  test_server_stop     (TestServer *srv);
 
 G_END_DECLS

@@ -5,7 +5,8 @@
  * an untrusted certificate reported with its fingerprint and trusted on
  * request, a wrong password, going online with the roster fetched, a
  * message arriving, automatic reconnection after the server restarts, and
- * going offline on purpose. */
+ * going offline on purpose; connecting again from an error (straight to
+ * CONNECTING), and "auto-reconnect" turned off (a failure stays one). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -178,6 +179,206 @@ test_message_and_reconnect (void)
   g_free (r.from);
 }
 
+/* What a listener sees: each notification of state, error-kind or
+ * error-message with the three values at that moment, "state/kind/message". */
+typedef struct
+{
+  GPtrArray *seen;
+  guint      states;     /* "state" notifications */
+} Watch;
+
+static void
+watch_cb (MessengerAccount *account,
+          GParamSpec       *pspec,
+          Watch            *watch)
+{
+  g_autoptr(GEnumClass) states = g_type_class_ref (MESSENGER_TYPE_ACCOUNT_STATE);
+  g_autoptr(GEnumClass) kinds = g_type_class_ref (MESSENGER_TYPE_ACCOUNT_ERROR_KIND);
+  const char *message = messenger_account_get_error_message (account);
+
+  if (g_strcmp0 (pspec->name, "state") == 0)
+    watch->states++;
+  g_ptr_array_add (watch->seen,
+                   g_strdup_printf ("%s: %s/%s/%s", pspec->name,
+                                    g_enum_get_value (states, messenger_account_get_state (account))->value_nick,
+                                    g_enum_get_value (kinds, messenger_account_get_error_kind (account))->value_nick,
+                                    message != NULL ? "message" : "none"));
+}
+
+static void
+watch_start (Watch            *watch,
+             MessengerAccount *account)
+{
+  watch->seen = g_ptr_array_new_with_free_func (g_free);
+  watch->states = 0;
+  g_signal_connect (account, "notify::state", G_CALLBACK (watch_cb), watch);
+  g_signal_connect (account, "notify::error-kind", G_CALLBACK (watch_cb), watch);
+  g_signal_connect (account, "notify::error-message", G_CALLBACK (watch_cb), watch);
+}
+
+static void
+watch_stop (Watch            *watch,
+            MessengerAccount *account)
+{
+  g_signal_handlers_disconnect_by_data (account, watch);
+  g_clear_pointer (&watch->seen, g_ptr_array_unref);
+}
+
+static gboolean
+watch_saw (Watch      *watch,
+           const char *entry)
+{
+  for (guint i = 0; i < watch->seen->len; i++)
+    if (g_strcmp0 (watch->seen->pdata[i], entry) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *counter)
+{
+  (*counter)++;
+}
+
+static void
+run_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (5000);
+    }
+}
+
+/* A loopback port nobody listens on. */
+static guint16
+closed_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* connect() from ERROR: one step to CONNECTING, the error gone in the same
+ * change, never ERROR without a kind. */
+static void
+test_connect_after_error (void)
+{
+  g_autoptr(MessengerAccount) account = new_account ("alice@localhost", "not-her-password", TRUE);
+  Watch watch;
+
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_AUTHENTICATION);
+
+  watch_start (&watch, account);
+  messenger_account_set_password (account, "alice-pw");
+  messenger_account_connect (account);
+  /* At once, before the network answers. */
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_CONNECTING);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_NONE);
+  g_assert_null (messenger_account_get_error_message (account));
+  g_assert_cmpuint (watch.states, ==, 1);
+  /* Each of the three notified once, all seeing the new values. */
+  g_assert_cmpuint (watch.seen->len, ==, 3);
+  g_assert_true (watch_saw (&watch, "state: connecting/none/none"));
+  g_assert_true (watch_saw (&watch, "error-kind: connecting/none/none"));
+  g_assert_true (watch_saw (&watch, "error-message: connecting/none/none"));
+
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE);
+  g_assert_cmpuint (watch.states, ==, 2);
+  g_assert_cmpuint (watch.seen->len, ==, 4);
+  messenger_account_disconnect (account);
+  watch_stop (&watch, account);
+
+  /* Without a password the error comes at once, with no step between. */
+  messenger_account_set_password (account, NULL);
+  messenger_account_connect (account);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_ERROR);
+  watch_start (&watch, account);
+  messenger_account_connect (account);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_ERROR);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_AUTHENTICATION);
+  g_assert_cmpuint (watch.seen->len, ==, 0);
+  watch_stop (&watch, account);
+}
+
+static void
+test_no_auto_reconnect (void)
+{
+  g_autoptr(MessengerAccount) account = new_account ("alice@localhost", "alice-pw", TRUE);
+  guint notified = 0;
+  Watch watch;
+
+  /* The property: TRUE by default, notified only when it changes. */
+  g_assert_true (messenger_account_get_auto_reconnect (account));
+  g_signal_connect (account, "notify::auto-reconnect", G_CALLBACK (count_notify_cb), &notified);
+  messenger_account_set_auto_reconnect (account, TRUE);
+  g_assert_cmpuint (notified, ==, 0);
+  g_object_set (account, "auto-reconnect", FALSE, NULL);
+  messenger_account_set_auto_reconnect (account, FALSE);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_false (messenger_account_get_auto_reconnect (account));
+
+  /* Nobody there: ERROR at once, and it stays so (the reconnect delay is
+   * 100 ms). */
+  messenger_account_set_server (account, "127.0.0.1", closed_port ());
+  watch_start (&watch, account);
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
+  g_assert_nonnull (messenger_account_get_error_message (account));
+  run_for (500);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_ERROR);
+  /* connecting, then error: nothing after. */
+  g_assert_cmpuint (watch.states, ==, 2);
+  watch_stop (&watch, account);
+
+  /* A connection that drops: no reconnect either, even once the server is
+   * back. */
+  messenger_account_set_server (account, "127.0.0.1", srv.port);
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE);
+  watch_start (&watch, account);
+  test_server_stop (&srv);
+  WAIT_UNTIL (messenger_account_get_state (account) != MESSENGER_ACCOUNT_ONLINE);
+  g_assert_true (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR
+                 || messenger_account_get_state (account) == MESSENGER_ACCOUNT_OFFLINE);
+  test_server_start (&srv, srv.port);
+  run_for (500);
+  g_assert_true (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR
+                 || messenger_account_get_state (account) == MESSENGER_ACCOUNT_OFFLINE);
+  g_assert_cmpuint (watch.states, ==, 1);
+  watch_stop (&watch, account);
+
+  /* Asked again, it connects; with reconnects back on, a wait for the
+   * next try ends when they are turned off. */
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE);
+  messenger_account_disconnect (account);
+
+  messenger_account_set_auto_reconnect (account, TRUE);
+  messenger_account_set_reconnect_delay (account, 60000);
+  messenger_account_set_server (account, "127.0.0.1", closed_port ());
+  messenger_account_connect (account);
+  WAIT_UNTIL (messenger_account_get_error_kind (account) == MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_CONNECTING);
+  messenger_account_set_auto_reconnect (account, FALSE);
+  g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_ERROR);
+  g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -197,6 +398,8 @@ main (int   argc,
   g_test_add_func ("/account/untrusted-certificate", test_untrusted_certificate);
   g_test_add_func ("/account/wrong-password", test_wrong_password);
   g_test_add_func ("/account/message-and-reconnect", test_message_and_reconnect);
+  g_test_add_func ("/account/connect-after-error", test_connect_after_error);
+  g_test_add_func ("/account/no-auto-reconnect", test_no_auto_reconnect);
 
   status = g_test_run ();
 

@@ -14,6 +14,11 @@
  *  3. the server comes back: the pending message goes out and Bob gets it
  *     exactly once, also across one more reconnect.
  *
+ * A second story, the extensions a person with two devices meets: receipts
+ * and chat states between Alice and Bob, Alice's laptop seen through
+ * carbons, and what happened while Alice's desk was offline fetched from
+ * her archive — each message exactly once, also after a restart.
+ *
  * The server is started as in test-account.c: messenger-server on a free
  * loopback port with its own data folder.
  */
@@ -403,6 +408,213 @@ test_offline_first_and_resend (void)
   remove_tree (store_dir);
 }
 
+/* Counts rows with @body in the conversation with @peer. */
+static guint
+count_stored (MessengerStore *store,
+              gint64          account_id,
+              const char     *peer,
+              const char     *body)
+{
+  g_autoptr(GPtrArray) rows = messenger_store_load_messages (store, account_id, peer, NULL,
+                                                             MESSENGER_STORE_PAGE_OLDER, 0, 1000, NULL);
+  guint n = 0;
+
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
+    if (g_strcmp0 (((MessengerStoreMessage *) rows->pdata[i])->body, body) == 0)
+      n++;
+  return n;
+}
+
+static MessengerStoreMessage *
+stored (MessengerStore *store,
+        gint64          account_id,
+        const char     *peer,
+        const char     *body)
+{
+  g_autoptr(GPtrArray) rows = messenger_store_load_messages (store, account_id, peer, NULL,
+                                                             MESSENGER_STORE_PAGE_OLDER, 0, 1000, NULL);
+
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
+    if (g_strcmp0 (((MessengerStoreMessage *) rows->pdata[i])->body, body) == 0)
+      return messenger_store_message_copy (rows->pdata[i]);
+  return NULL;
+}
+
+static void
+send_text (MessengerAccount *from,
+           const char       *to,
+           const char       *body)
+{
+  g_autoptr(XmppJid) jid = xmpp_jid_new (to, NULL);
+  g_autoptr(XmppMessage) message = xmpp_message_new (XMPP_MESSAGE_CHAT, jid, body);
+
+  g_assert_true (messenger_account_send_message (from, message));
+}
+
+static void
+test_two_devices_and_archive (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *alice_path = NULL;
+  g_autofree char *bob_path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MessengerAccount) laptop = new_account (ALICE, "alice-pw");
+  g_autoptr(MessengerAccount) bob = new_account (BOB, "bob-pw");
+  g_autoptr(MessengerStore) bob_store = NULL;
+  g_autoptr(MessengerConversationList) bob_conversations = NULL;
+  g_autoptr(MessengerMessageList) history = NULL;
+  g_autoptr(MessengerStoreMessage) row = NULL;
+  g_autoptr(MessengerStoreMamState) state = NULL;
+  MessengerConversation *with_alice;
+  MessengerConversation *with_bob;
+  MessengerStore *store;
+  MessengerAccount *desk;
+  MessengerConversationList *conversations;
+  gint64 account_id, bob_id;
+  g_autofree char *first = NULL;
+  const char * const away[] = { "while away 1", "while away 2", "while away 3" };
+
+  dir = g_dir_make_tmp ("messenger-devices-XXXXXX", &error);
+  g_assert_no_error (error);
+  alice_path = g_build_filename (dir, "alice.db", NULL);
+  bob_path = g_build_filename (dir, "bob.db", NULL);
+  store = open_store (alice_path);
+  account_id = add_store_account (store, ALICE);
+  bob_store = open_store (bob_path);
+  bob_id = add_store_account (bob_store, BOB);
+
+  /* Alice's desk (the models), her laptop, and Bob (models too, so his
+   * client answers receipts). */
+  desk = new_account (ALICE, "alice-pw");
+  messenger_account_set_resource (desk, "desk");
+  messenger_account_set_resource (laptop, "laptop");
+  conversations = messenger_conversation_list_new (desk, store, account_id, NULL);
+  bob_conversations = messenger_conversation_list_new (bob, bob_store, bob_id, NULL);
+  messenger_account_connect (desk);
+  messenger_account_connect (laptop);
+  messenger_account_connect (bob);
+  WAIT_UNTIL (messenger_account_get_state (desk) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (laptop) == MESSENGER_ACCOUNT_ONLINE
+              && messenger_account_get_state (bob) == MESSENGER_ACCOUNT_ONLINE);
+  g_assert_true (messenger_account_has_archive (desk));
+  g_assert_true (messenger_account_has_carbons (desk));
+  /* The first catch-up of this store: the archive's newest page. */
+  WAIT_UNTIL (!messenger_conversation_list_get_catching_up (conversations));
+
+  /* Receipts: Bob's client stores Alice's message, then confirms it. */
+  with_bob = messenger_conversation_list_get_conversation (conversations, BOB);
+  history = messenger_message_list_new (with_bob, NULL);
+  first = messenger_conversation_send (with_bob, "Are you there?", NULL);
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "Are you there?") != NULL
+              && messenger_message_get_state (find_message (G_LIST_MODEL (history), "Are you there?"))
+                 == MESSENGER_DELIVERY_DELIVERED);
+  flush (bob_store);
+  g_assert_cmpuint (count_stored (bob_store, bob_id, ALICE, "Are you there?"), ==, 1);
+
+  /* Chat states: Bob types, Alice's desk sees it; his message ends it. */
+  with_alice = messenger_conversation_list_get_conversation (bob_conversations, ALICE);
+  messenger_conversation_set_composing (with_alice, TRUE);
+  WAIT_UNTIL (messenger_conversation_get_peer_chat_state (with_bob) == MESSENGER_CHAT_STATE_COMPOSING);
+  g_free (messenger_conversation_send (with_alice, "Yes, here", NULL));
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "Yes, here") != NULL);
+  WAIT_UNTIL (messenger_conversation_get_peer_chat_state (with_bob) == MESSENGER_CHAT_STATE_ACTIVE);
+
+  /* Carbons: what the laptop writes, and what Bob writes to the laptop,
+   * reach the desk's history. */
+  send_text (laptop, BOB, "Typed on the laptop");
+  send_text (bob, ALICE "/laptop", "Only to the laptop");
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "Typed on the laptop") != NULL
+              && find_message (G_LIST_MODEL (history), "Only to the laptop") != NULL);
+  g_assert_true (messenger_message_get_outgoing (find_message (G_LIST_MODEL (history), "Typed on the laptop")));
+  g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Typed on the laptop")),
+                   ==, MESSENGER_DELIVERY_ACKED);
+  g_assert_false (messenger_message_get_outgoing (find_message (G_LIST_MODEL (history), "Only to the laptop")));
+
+  /* The desk goes offline; the laptop and Bob go on talking. */
+  messenger_account_disconnect (desk);
+  for (guint i = 0; i < G_N_ELEMENTS (away); i++)
+    send_text (bob, ALICE, away[i]);
+  send_text (laptop, BOB, "Laptop while the desk was off");
+  WAIT_UNTIL (count_stored (bob_store, bob_id, ALICE, "Laptop while the desk was off") == 1);
+  run_for (200);
+
+  /* Back: the archive fills the gap, each message once. */
+  messenger_account_connect (desk);
+  WAIT_UNTIL (messenger_account_get_state (desk) == MESSENGER_ACCOUNT_ONLINE);
+  WAIT_UNTIL (!messenger_conversation_list_get_catching_up (conversations));
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "while away 3") != NULL);
+  flush (store);
+  for (guint i = 0; i < G_N_ELEMENTS (away); i++)
+    {
+      g_autoptr(MessengerStoreMessage) message = stored (store, account_id, BOB, away[i]);
+
+      g_assert_nonnull (message);
+      g_assert_cmpint (message->direction, ==, MESSENGER_STORE_DIRECTION_IN);
+      g_assert_true (message->unread);
+      g_assert_cmpstr (message->stanza_id_by, ==, ALICE);
+      g_assert_cmpuint (count_stored (store, account_id, BOB, away[i]), ==, 1);
+    }
+  row = stored (store, account_id, BOB, "Laptop while the desk was off");
+  g_assert_nonnull (row);
+  g_assert_cmpint (row->direction, ==, MESSENGER_STORE_DIRECTION_OUT);
+  g_clear_pointer (&row, messenger_store_message_free);
+  /* What arrived live (or as a carbon) is not there twice. */
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "Are you there?"), ==, 1);
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "Yes, here"), ==, 1);
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "Typed on the laptop"), ==, 1);
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "Only to the laptop"), ==, 1);
+  /* And Alice's own message kept its receipt. */
+  row = stored (store, account_id, BOB, "Are you there?");
+  g_assert_cmpint (row->state, ==, MESSENGER_STORE_DELIVERY_DELIVERED);
+  g_clear_pointer (&row, messenger_store_message_free);
+  state = messenger_store_get_mam_state (store, account_id, NULL, NULL);
+  g_assert_nonnull (state);
+  g_assert_nonnull (state->last_id);
+
+  /* A restart of Alice's desk: new models on the reopened store. */
+  g_clear_object (&history);
+  messenger_account_disconnect (desk);
+  flush (store);
+  g_object_unref (conversations);
+  g_assert_finalize_object (desk);
+  messenger_store_close (store);
+  g_object_unref (store);
+  store = open_store (alice_path);
+  desk = new_account (ALICE, "alice-pw");
+  messenger_account_set_resource (desk, "desk");
+  conversations = messenger_conversation_list_new (desk, store, account_id, NULL);
+  send_text (bob, ALICE, "After the restart");
+  run_for (200);
+  messenger_account_connect (desk);
+  WAIT_UNTIL (messenger_account_get_state (desk) == MESSENGER_ACCOUNT_ONLINE);
+  WAIT_UNTIL (!messenger_conversation_list_get_catching_up (conversations));
+  flush (store);
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "After the restart"), ==, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (away); i++)
+    g_assert_cmpuint (count_stored (store, account_id, BOB, away[i]), ==, 1);
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "Laptop while the desk was off"), ==, 1);
+  g_assert_cmpuint (count_stored (store, account_id, BOB, "Typed on the laptop"), ==, 1);
+
+  messenger_account_disconnect (desk);
+  messenger_account_disconnect (laptop);
+  messenger_account_disconnect (bob);
+  flush (store);
+  flush (bob_store);
+  g_object_unref (conversations);
+  g_assert_finalize_object (desk);
+  g_clear_object (&bob_conversations);
+  messenger_store_close (store);
+  g_object_unref (store);
+  messenger_store_close (bob_store);
+  remove_tree (dir);
+}
+
+static gboolean
+keep_awake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -418,8 +630,12 @@ main (int   argc,
   test_server_add_user (&srv, ALICE, "alice-pw");
   test_server_add_user (&srv, BOB, "bob-pw");
   test_server_start (&srv, 0);
+  /* WAIT_UNTIL checks its deadline when the main context wakes up; this
+   * wakes it up when nothing else would. */
+  g_timeout_add_seconds (1, keep_awake_cb, NULL);
 
   g_test_add_func ("/models/offline-first-and-resend", test_offline_first_and_resend);
+  g_test_add_func ("/models/two-devices-and-archive", test_two_devices_and_archive);
 
   status = g_test_run ();
 

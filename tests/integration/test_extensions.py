@@ -11,7 +11,9 @@ bind, a reader thread), so every stanza the server sends can be checked:
                 from the end, the 'with' filter, unknown ids, the live
                 stanza-id (XEP-0359) is the archive id, anti-spoofing,
                 the form, time filters, #extended (ids, flip-page,
-                metadata), nobody else's archive
+                metadata), nobody else's archive; the RSM answers:
+                <count/>, <first index/>, <before/> down to the first
+                page, <max>0</max> alone, counts within the filters
   scenario 52   blocking (XEP-0191): pushes, unavailable, bounces both
                 ways, unblock restores presence
   scenario 53   receipts pass through (and are carbon-copied, not
@@ -174,6 +176,11 @@ class Page:
         self.first = rsm.findtext(q(NS_RSM, 'first')) if rsm is not None else None
         self.last = rsm.findtext(q(NS_RSM, 'last')) if rsm is not None else None
         self.has_set = rsm is not None
+        count = rsm.findtext(q(NS_RSM, 'count')) if rsm is not None else None
+        self.count = int(count) if count is not None else None
+        first = rsm.find(q(NS_RSM, 'first')) if rsm is not None else None
+        index = first.get('index') if first is not None else None
+        self.index = int(index) if index is not None else None
 
     def bodies(self):
         return [body_of(m) for _, _, m in self.results]
@@ -509,6 +516,87 @@ class Tests(Scenarios):
         for x in (a, b, c):
             x.close()
 
+    def s50_mam_rsm(self):
+        # XEP-0059 answers: <count/>, <first index/>, <before/> paging
+        # down to the first message, <max>0</max> for the count alone,
+        # counts relative to the filters (with, start, after-id).
+        a = self.c('n50a', 'a')
+        b = self.c('n50b', 'b')
+        c = self.c('n50c', 'c')
+        ids = []
+        for i in range(12):
+            b.send(chat(a.bare, 'r%d' % i))
+            msg = a.wait_for(lambda e, i=i: has_body(e, 'r%d' % i), 'r%d' % i)
+            ids.append(dict(stanza_ids(msg))[a.bare])
+        for i in range(3):
+            a.send(chat(c.bare, 'to c %d' % i))
+            c.wait_for(lambda e, i=i: has_body(e, 'to c %d' % i), 'to c %d' % i)
+        quiet(a, b, c)
+        with_b = [('with', b.bare)]
+
+        # <max>0</max>: no message, only the size of the result set.
+        only = mam_query(a, max_=0)
+        check(only.results == [] and only.count == 15 and only.first is None and only.last is None,
+              'max 0: count 15 and nothing else: %s' % to_text(only.iq))
+        check(not only.complete, 'max 0 of a non-empty archive is not complete')
+        only_b = mam_query(a, with_b, max_=0)
+        check(only_b.count == 12 and only_b.results == [], "max 0 with 'with' B: %s" % to_text(only_b.iq))
+        only_c = mam_query(a, [('with', c.bare)], max_=0, before='')
+        check(only_c.count == 3, "max 0 with 'with' C and <before/>: %s" % to_text(only_c.iq))
+
+        # The last page, then <before/> back to the very first message.
+        p1 = mam_query(a, with_b, max_=5, before='')
+        check(p1.bodies() == ['r%d' % i for i in range(7, 12)] and not p1.complete,
+              'last page: %s' % p1.bodies())
+        check(p1.count == 12 and p1.index == 7 and p1.first == ids[7] and p1.last == ids[11],
+              'last page: count 12, first index 7: %s' % to_text(p1.iq))
+        p2 = mam_query(a, with_b, max_=5, before=p1.first)
+        check(p2.bodies() == ['r%d' % i for i in range(2, 7)] and not p2.complete
+              and p2.count == 12 and p2.index == 2, 'second page back: %s' % to_text(p2.iq))
+        p3 = mam_query(a, with_b, max_=5, before=p2.first)
+        check(p3.bodies() == ['r0', 'r1'] and p3.complete and p3.count == 12 and p3.index == 0,
+              'first page reached by <before/>: %s' % to_text(p3.iq))
+        p4 = mam_query(a, with_b, max_=5, before=p3.first)
+        check(p4.results == [] and p4.complete and p4.count == 12 and p4.first is None,
+              'nothing before the first: %s' % to_text(p4.iq))
+
+        # Forwards: the index follows the pages; the whole archive too.
+        f1 = mam_query(a, max_=4)
+        check(f1.index == 0 and f1.count == 15 and f1.bodies() == ['r0', 'r1', 'r2', 'r3'],
+              'first page forwards: %s' % to_text(f1.iq))
+        f2 = mam_query(a, max_=4, after=f1.last)
+        check(f2.index == 4 and f2.count == 15 and f2.bodies() == ['r4', 'r5', 'r6', 'r7'],
+              'second page forwards: %s' % to_text(f2.iq))
+        end = mam_query(a, max_=10, after=ids[9])
+        check(end.bodies() == ['r10', 'r11', 'to c 0', 'to c 1', 'to c 2'] and end.complete
+              and end.index == 10 and end.count == 15, 'the end, complete: %s' % to_text(end.iq))
+
+        # The form's bounds define the result set the count and index refer to.
+        sub = mam_query(a, [('after-id', ids[3]), ('with', b.bare)], max_=3)
+        check(sub.bodies() == ['r4', 'r5', 'r6'] and sub.count == 8 and sub.index == 0,
+              'after-id bounds the set: %s' % to_text(sub.iq))
+        sub2 = mam_query(a, [('after-id', ids[3]), ('before-id', ids[10])], max_=3, before='')
+        check(sub2.bodies() == ['r7', 'r8', 'r9'] and sub2.count == 6 and sub2.index == 3,
+              'after-id/before-id with <before/>: %s' % to_text(sub2.iq))
+        stamp = p1.results[0][1]          # r7's time (ms precision: r6 may share it)
+        since_all = mam_query(a, with_b + [('start', stamp)], max_=100)
+        since = mam_query(a, with_b + [('start', stamp)], max_=2)
+        check('r7' in since_all.bodies() and 'r0' not in since_all.bodies()
+              and since.count == len(since_all.results) == since_all.count and since.index == 0,
+              "'start' bounds the count: %s" % to_text(since.iq))
+        none = mam_query(a, [('end', '2000-01-01T00:00:00Z')], max_=0)
+        check(none.count == 0 and none.complete, 'an empty set counts 0: %s' % to_text(none.iq))
+        listed = mam_query(a, [('ids', [ids[5], ids[1]])])
+        check(listed.bodies() == ['r1', 'r5'] and listed.count == 2 and listed.index == 0,
+              'ids: count of what was found: %s' % to_text(listed.iq))
+
+        # Jumping to an index would be an OFFSET scan: refused.
+        res = a.iq('set', "<query xmlns='%s'><set xmlns='%s'><max>2</max><index>3</index></set></query>"
+                   % (NS_MAM, NS_RSM))
+        check_error(res, 'feature-not-implemented', '<index/> in a request')
+        for x in (a, b, c):
+            x.close()
+
     def s52_blocking(self):
         a1 = self.c('b52a', 'one')
         b = self.c('b52b', 'b')
@@ -768,6 +856,8 @@ SCENARIOS = [
      ['c49a', 'c49b']),
     ('50: MAM: paging from the end, filters, unknown ids, live stanza-id = archive id, #extended',
      's50_mam', ['m50a', 'm50b', 'm50c']),
+    ('50: MAM RSM: <count/>, <first index/>, <before/> to the first page, <max>0</max>',
+     's50_mam_rsm', ['n50a', 'n50b', 'n50c']),
     ('52: blocking: push, unavailable, bounces both ways, unblock restores presence', 's52_blocking',
      ['b52a', 'b52b']),
     ('53: receipts pass through, are copied, are not archived', 's53_receipts', ['r53a', 'r53b']),

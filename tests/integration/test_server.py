@@ -76,10 +76,11 @@ class StreamClosed(Exception):
 class Server:
     """One messenger-server process on 127.0.0.1, port 0."""
 
-    def __init__(self, data_dir, config=None, args=()):
+    def __init__(self, data_dir, config=None, args=(), env=None):
         self.data_dir = data_dir
         self.config = config
         self.args = list(args)
+        self.env = env or {}
         self.proc = None
         self.log_path = os.path.join(data_dir, 'server.log')
 
@@ -96,6 +97,7 @@ class Server:
         env = dict(os.environ)
         # Our own warnings about misbehaving clients must not abort it.
         env.pop('G_DEBUG', None)
+        env.update(self.env)
         self.log = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      stderr=self.log, env=env)
@@ -914,6 +916,161 @@ def t_sm_expire():
     assert got == ['lost-1', 'lost-2'], got
     b.close()
     g2.close()
+
+
+def own_server(prefix, users, config=None, env=None):
+    """A second server on its own data dir, for settings the shared one
+    must not have."""
+    data_dir = tempfile.mkdtemp(prefix=prefix)
+    for user in users:
+        add_user(data_dir, user + '@localhost', user + 'pw')
+    return Server(data_dir, config, env=env).start()
+
+
+def is_message_id(ident):
+    return lambda e: e.tag == q(NS_CLIENT, 'message') and e.get('id') == ident
+
+
+@test('offline queue limit (max-offline-messages): overflow bounces service-unavailable, also after a restart')
+def t_offline_limit():
+    p = subprocess.run([SERVER_EXE, '--help'], capture_output=True, text=True)
+    assert 'max-offline-messages' in p.stdout, 'the key is in --help'
+    config = {'max-offline-messages': 3}
+    srv = own_server('messenger-server-limit-', ('ola', 'oli'), config)
+    try:
+        a = login(srv.port, 'ola', 'olapw', 'a')
+        fmt = "<message to='oli@localhost'%s id='%s'><body>%s</body></message>"
+        for i in range(3):
+            a.send(fmt % (" type='chat'", 'q%d' % i, 'queued %d' % i))
+        a.ping()
+        assert a.nothing_more(0.3, lambda e: e.tag == q(NS_CLIENT, 'message')), 'the first three are stored'
+        a.send(fmt % (" type='chat'", 'q3', 'one too many'))
+        a.send(fmt % ('', 'q4', 'normal, one too many'))
+        for ident in ('q3', 'q4'):
+            err = a.message(is_message_id(ident))
+            assert err.get('type') == 'error' and err.get('from') == 'oli@localhost', ET.tostring(err)
+            assert stanza_error(err) == 'service-unavailable', ET.tostring(err)
+            assert err.find(q(NS_CLIENT, 'error')).get('type') == 'cancel', ET.tostring(err)
+        # A headline is never stored, so never bounced either.
+        a.send("<message to='oli@localhost' type='headline' id='hl'><body>news</body></message>")
+        a.ping()
+        assert a.nothing_more(0.3, is_message_id('hl'))
+        a.close()
+
+        # The queue length comes back from the database after a restart.
+        srv.terminate()
+        srv = Server(srv.data_dir, config).start()
+        a = login(srv.port, 'ola', 'olapw', 'a')
+        a.send(fmt % (" type='chat'", 'q5', 'still too many'))
+        err = a.message(is_message_id('q5'))
+        assert stanza_error(err) == 'service-unavailable', ET.tostring(err)
+
+        o = login(srv.port, 'oli', 'olipw', 'o', presence='<presence/>')
+        got = [o.message().findtext(q(NS_CLIENT, 'body')) for _ in range(3)]
+        assert got == ['queued 0', 'queued 1', 'queued 2'], got
+        assert o.nothing_more(0.3, lambda e: e.tag == q(NS_CLIENT, 'message'))
+        o.send('</stream:stream>')
+        end = time.monotonic() + 5
+        while not o.closed and time.monotonic() < end:
+            o.pump(end - time.monotonic())
+        # Delivered, so the queue has room again.
+        a.send(fmt % (" type='chat'", 'q6', 'room again'))
+        a.ping()
+        assert a.nothing_more(0.3, is_message_id('q6')), 'stored again once the queue was emptied'
+        o = login(srv.port, 'oli', 'olipw', 'o2', presence='<presence/>')
+        assert o.message().findtext(q(NS_CLIENT, 'body')) == 'room again'
+        a.close()
+        o.close()
+    finally:
+        srv.kill()
+        shutil.rmtree(srv.data_dir, ignore_errors=True)
+
+
+@test('a failed group commit: no XEP-0198 ack, no iq result, <internal-server-error/>, no resumption')
+def t_commit_failure():
+    data_dir = tempfile.mkdtemp(prefix='messenger-server-fail-')
+    fail = os.path.join(data_dir, 'fail-commits')
+    for user in ('sam', 'tom'):
+        add_user(data_dir, user + '@localhost', user + 'pw')
+    # The test hook: while this file exists, every commit is rolled back.
+    srv = Server(data_dir, env={'MESSENGER_SERVER_TEST_FAIL_COMMIT': fail}).start()
+    try:
+        s = login(srv.port, 'sam', 'sampw', 'sm')
+        s.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+        en = s.expect(lambda e: e.tag == q(NS_SM, 'enabled'))
+        s.send("<message to='tom@localhost' type='chat' id='m1'><body>kept</body></message>"
+               "<r xmlns='%s'/>" % NS_SM)
+        assert s.expect(lambda e: e.tag == q(NS_SM, 'a')).get('h') == '1'
+        r = login(srv.port, 'sam', 'sampw', 'roster')
+        r.ping()
+
+        open(fail, 'w').close()
+        # Stored offline in a batch whose commit fails: never acknowledged.
+        s.send("<message to='tom@localhost' type='chat' id='m2'><body>lost</body></message>"
+               "<r xmlns='%s'/>" % NS_SM)
+        assert s.stream_error() == 'internal-server-error'
+        acks = [e.get('h') for e in s.skipped + list(s.events) if e.tag == q(NS_SM, 'a')]
+        assert acks == [], 'acknowledged a lost stanza: h=%s' % acks
+        # An iq whose write is lost gets no result either.
+        r.send("<iq type='set' id='rs'><query xmlns='jabber:iq:roster'>"
+               "<item jid='zed@localhost'/></query></iq>")
+        assert r.stream_error() == 'internal-server-error'
+        answers = [e for e in r.skipped + list(r.events) if e.get('id') == 'rs']
+        assert answers == [], ET.tostring(answers[0])
+        os.unlink(fail)
+
+        # The session ended: resumption fails, so the client resends.
+        s2, _ = connect_tls(srv.port)
+        assert s2.auth_scram('sam', 'sampw').tag == q(NS_SASL, 'success')
+        s2.open()
+        s2.send("<resume xmlns='%s' previd='%s' h='0'/>" % (NS_SM, en.get('id')))
+        el = s2.expect(lambda e: e.tag in (q(NS_SM, 'failed'), q(NS_SM, 'resumed')))
+        assert el.tag == q(NS_SM, 'failed'), ET.tostring(el)
+        s2.bind('again')
+        res = s2.iq("<iq type='get' id='rg'><query xmlns='jabber:iq:roster'/></iq>", 'rg')
+        items = [i.get('jid') for i in res.iter('{jabber:iq:roster}item')]
+        assert items == [], 'the lost roster item: %s' % items
+        s2.send("<message to='tom@localhost' type='chat' id='m2'><body>lost</body></message>")
+        s2.ping()
+        t = login(srv.port, 'tom', 'tompw', 't', presence='<presence/>')
+        got = [t.message().findtext(q(NS_CLIENT, 'body')) for _ in range(2)]
+        assert got == ['kept', 'lost'], got
+        assert t.nothing_more(0.3, lambda e: e.tag == q(NS_CLIENT, 'message'))
+        s2.close()
+        t.close()
+    finally:
+        srv.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@test('idle memory: once a burst of logins stops, the new sessions drop their parsers and the heap is trimmed')
+def t_burst_trim():
+    # What an idle session costs is measured by bench/run-server-bench
+    # (RSS per session 2 s after K logins); this checks the mechanism
+    # that makes it hold: within a second of the last login, not at some
+    # later tick.
+    with open(C.server.log_path, 'rb') as f:
+        f.seek(0, 2)
+        start = f.tell()
+    streams = [login(C.server.port, 'carol', 'carolpw', 'burst%d' % i, presence='<presence/>')
+               for i in range(40)]
+    last = time.monotonic()
+    found = None
+    while found is None and time.monotonic() - last < 3:
+        time.sleep(0.1)
+        with open(C.server.log_path, 'rb') as f:
+            f.seek(start)
+            text = f.read().decode(errors='replace')
+        found = re.search(r'Heap trimmed \(logins stopped\) after (\d+) idle sessions', text)
+    elapsed = time.monotonic() - last
+    assert found is not None, 'no trim after the burst'
+    assert int(found.group(1)) >= 16, found.group(0)
+    assert elapsed < 1.5, 'trimmed only %.1f s after the last login' % elapsed
+    # The sessions still work: a parser comes back with the next byte.
+    for s in streams[:3]:
+        s.ping()
+    for s in streams:
+        s.close()
 
 
 @test('direct TLS port (XEP-0368): ALPN xmpp-client, SASL features, no starttls')

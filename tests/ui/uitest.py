@@ -6,7 +6,6 @@ a deadline so a broken build fails instead of hanging.
 """
 import os
 import subprocess
-import sys
 import time
 
 import pyatspi
@@ -20,9 +19,15 @@ class Tap:
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.started = self.last = time.monotonic()
+        self.timing = bool(os.environ.get("MESSENGER_UI_TIMING"))
 
     def ok(self, cond, desc, diag=None):
         self.n += 1
+        if self.timing:
+            now = time.monotonic()
+            print(f"# +{now - self.last:.2f} s (at {now - self.started:.1f} s)", flush=True)
+            self.last = now
         if cond:
             print(f"ok {self.n} - {desc}", flush=True)
         else:
@@ -158,3 +163,115 @@ def dump(root):
         except Exception:
             pass
     return "\n".join(lines)
+
+
+def extents(node):
+    """(x, y, width, height) of NODE in its window.  GTK 4 knows no screen
+    coordinates; with no window manager under Xvfb every window sits at
+    0,0, so these are screen coordinates too."""
+    ext = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    return ext.x, ext.y, ext.width, ext.height
+
+
+def click(node, button=1):
+    """A real mouse click in the middle of NODE."""
+    x, y, w, h = extents(node)
+    # No --sync: it waits for a pointer motion that never comes when the
+    # pointer is already there (a second click on the same entry took 15 s).
+    # The X server keeps the order of the warp and the click anyway.
+    subprocess.run(["xdotool", "mousemove", str(x + w // 2), str(y + h // 2),
+                    "click", str(button)], check=True, timeout=TIMEOUT)
+
+
+def find_prefix(root, prefix, role=None):
+    """The first node whose name starts with PREFIX."""
+    for node in walk(root):
+        try:
+            if node.name.startswith(prefix) and (role is None or node.getRoleName() == role):
+                return node
+        except Exception:
+            continue
+    return None
+
+
+def text_of(node):
+    """The text of an entry or text view."""
+    t = node.queryText()
+    return t.getText(0, t.characterCount)
+
+
+def visible(node):
+    try:
+        return node.getState().contains(pyatspi.STATE_VISIBLE)
+    except Exception:
+        return False
+
+
+def on_screen(node):
+    """GTK 4.8 sets neither SHOWING on inner nodes nor clears VISIBLE on a
+    stack's hidden pages; what is drawn has a size, what is not has none."""
+    try:
+        _, _, w, h = extents(node)
+        return w > 0 and h > 0
+    except Exception:
+        return False
+
+
+def find_shown(root, name=None, role=None, prefix=None):
+    """The first node drawn on screen with NAME (or a name starting with
+    PREFIX) and ROLE."""
+    for node in walk(root):
+        try:
+            if name is not None and node.name != name:
+                continue
+            if prefix is not None and not node.name.startswith(prefix):
+                continue
+            if role is not None and node.getRoleName() != role:
+                continue
+            if on_screen(node):
+                return node
+        except Exception:
+            continue
+    return None
+
+
+def labels(root):
+    """The text of every label drawn on screen under ROOT."""
+    out = []
+    for node in walk(root):
+        try:
+            if node.getRoleName() == "label" and on_screen(node):
+                out.append(node.name)
+        except Exception:
+            continue
+    return out
+
+
+def drawn(node, window):
+    """Whether NODE is what WINDOW shows at NODE's centre: the deepest
+    accessible there is NODE or inside it.  Unlike on_screen(), this tells
+    a stack's visible page from its hidden ones (which keep their old
+    allocation and every state)."""
+    try:
+        x, y, w, h = extents(node)
+        if w <= 0 or h <= 0:
+            return False
+        cx, cy = x + w // 2, y + h // 2
+        current = window
+        for _ in range(80):
+            if current == node:
+                return True
+            below = current.queryComponent().getAccessibleAtPoint(cx, cy, pyatspi.WINDOW_COORDS)
+            if below is None or below == current:
+                break
+            current = below
+        # The deepest hit may be a child of NODE.
+        for _ in range(80):
+            if current is None:
+                return False
+            if current == node:
+                return True
+            current = current.get_parent()
+    except Exception:
+        return False
+    return False

@@ -273,8 +273,9 @@ server_stream_open_cb (XmppParser  *parser,
         g_string_append (out, "<session xmlns='" XMPP_NS_SESSION "'/>");
       else if (fs->session == FAKE_SERVER_SESSION_OPTIONAL)
         g_string_append (out, "<session xmlns='" XMPP_NS_SESSION "'><optional/></session>");
-      g_string_append (out, "<sm xmlns='urn:xmpp:sm:3'><optional/></sm>"
-                       "<ver xmlns='urn:xmpp:features:rosterver'/>");
+      if (fs->sm != FAKE_SERVER_SM_NONE)
+        g_string_append (out, "<sm xmlns='" XMPP_NS_SM "'><optional/></sm>");
+      g_string_append (out, "<ver xmlns='urn:xmpp:features:rosterver'/>");
     }
   g_string_append (out, "</stream:features>");
   fake_server_write (fs, out->str);
@@ -327,6 +328,60 @@ server_handle_stanza (FakeServer  *fs,
 }
 
 static void
+server_handle_sm (FakeServer  *fs,
+                  XmppElement *element)
+{
+  const char *name = xmpp_element_get_name (element);
+  g_autofree char *reply = NULL;
+
+  if (strcmp (name, "enable") == 0)
+    {
+      if (fs->sm == FAKE_SERVER_SM_REFUSE)
+        {
+          fake_server_write (fs, "<failed xmlns='" XMPP_NS_SM "'>"
+                             "<unexpected-request xmlns='" XMPP_NS_STANZAS "'/></failed>");
+          return;
+        }
+      if (fs->sm == FAKE_SERVER_SM_SILENT)
+        return;
+      fs->sm_enabled = TRUE;
+      fs->sm_h = 0;
+      if (!fs->sm_resume)
+        reply = g_strdup ("<enabled xmlns='" XMPP_NS_SM "'/>");
+      else if (fs->sm_max > 0)
+        reply = g_strdup_printf ("<enabled xmlns='" XMPP_NS_SM "' id='sm-1' resume='true' max='%u'/>",
+                                 fs->sm_max);
+      else
+        reply = g_strdup ("<enabled xmlns='" XMPP_NS_SM "' id='sm-1' resume='true'/>");
+    }
+  else if (strcmp (name, "r") == 0)
+    {
+      fs->n_sm_requests++;
+      if (fs->sm_enabled && !fs->sm_manual_acks)
+        reply = g_strdup_printf ("<a xmlns='" XMPP_NS_SM "' h='%u'/>", fs->sm_h);
+    }
+  else if (strcmp (name, "resume") == 0)
+    {
+      fs->n_resumes++;
+      if (fs->sm_refuse_resume || !fs->sm_resume ||
+          g_strcmp0 (xmpp_element_get_attribute (element, "previd"), "sm-1") != 0)
+        {
+          reply = g_strdup ("<failed xmlns='" XMPP_NS_SM "'>"
+                            "<item-not-found xmlns='" XMPP_NS_STANZAS "'/></failed>");
+        }
+      else
+        {
+          fs->sm_enabled = TRUE;
+          reply = g_strdup_printf ("<resumed xmlns='" XMPP_NS_SM "' previd='sm-1' h='%u'/>",
+                                   fs->sm_h);
+        }
+    }
+
+  if (reply != NULL)
+    fake_server_write (fs, reply);
+}
+
+static void
 server_element_cb (XmppParser  *parser,
                    XmppElement *element,
                    gpointer     user_data)
@@ -375,8 +430,14 @@ server_element_cb (XmppParser  *parser,
 
       server_sasl_step (fs, input);
     }
+  else if (g_strcmp0 (xmpp_element_get_namespace (element), XMPP_NS_SM) == 0)
+    {
+      server_handle_sm (fs, element);
+    }
   else if (g_strcmp0 (xmpp_element_get_namespace (element), XMPP_NS_CLIENT) == 0)
     {
+      if (fs->sm_enabled)
+        fs->sm_h++;
       server_handle_stanza (fs, element);
     }
 }
@@ -510,6 +571,7 @@ server_accept_cb (GObject      *source,
     return;
 
   fs->accepted = TRUE;
+  fs->n_connections++;
   fake_server_attach (fs, G_IO_STREAM (connection));
 }
 
@@ -591,6 +653,35 @@ fake_server_free (FakeServer *fs)
   g_ptr_array_unref (fs->elements);
   g_free (fs->alpn);
   g_free (fs);
+}
+
+void
+fake_server_drop (FakeServer *fs)
+{
+  g_cancellable_cancel (fs->cancellable);
+  WAIT_UNTIL (!fs->busy);
+  g_clear_object (&fs->cancellable);
+  fs->cancellable = g_cancellable_new ();
+
+  if (fs->base != NULL)
+    g_io_stream_close (fs->base, NULL, NULL);
+  g_clear_object (&fs->io);
+  g_clear_object (&fs->base);
+  g_clear_object (&fs->tls);
+  g_clear_pointer (&fs->sasl, xmpp_sasl_server_free);
+  xmpp_parser_reset (fs->parser);
+  fs->stage = 0;
+  fs->want_tls = FALSE;
+  fs->client_closed = FALSE;
+  fs->eof = FALSE;
+  fs->accepted = FALSE;
+  fs->sm_enabled = FALSE;
+
+  if (fs->listener != NULL)
+    {
+      fs->busy = TRUE;
+      g_socket_listener_accept_async (fs->listener, fs->cancellable, server_accept_cb, fs);
+    }
 }
 
 /* Find the first element the server received that matches. */

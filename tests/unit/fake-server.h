@@ -9,7 +9,15 @@
  * the state fields to check what the server saw.
  *
  *   fake_server_new ─▶ set script ─▶ fake_server_start ─▶ accept
- *     ─▶ [STARTTLS | direct TLS] ─▶ SASL ─▶ bind ─▶ stanzas (hook, pings)
+ *     ─▶ [STARTTLS | direct TLS] ─▶ SASL ─▶ bind ─▶ [XEP-0198 enable]
+ *     ─▶ stanzas (hook, pings)
+ *
+ * XEP-0198: offered after SASL and enabled by default (id "sm-1" with
+ * sm_resume); the server counts the client's stanzas and answers <r/>
+ * unless sm_manual_acks; fake_server_drop() cuts the connection the way a
+ * network does and accepts the next one, where <resume/> is answered from
+ * the same counts.  The server keeps no queue of its own: a test writes
+ * what it wants the client to get again.
  *
  * Everything runs on the thread-default main context; WAIT_UNTIL spins it.
  */
@@ -60,6 +68,14 @@ typedef enum
   FAKE_SERVER_SESSION_OPTIONAL,
 } FakeServerSession;
 
+typedef enum
+{
+  FAKE_SERVER_SM_ENABLE,    /* offered; <enable/> gets <enabled/> */
+  FAKE_SERVER_SM_NONE,      /* not offered */
+  FAKE_SERVER_SM_REFUSE,    /* offered; <enable/> gets <failed/> */
+  FAKE_SERVER_SM_SILENT,    /* offered; <enable/> gets no answer */
+} FakeServerSm;
+
 typedef struct _FakeServer FakeServer;
 
 /* Sees each client stanza the server does not answer itself (bind and
@@ -80,6 +96,11 @@ struct _FakeServer
   FakeServerSession     session;
   gboolean              ignore_pings;
   FakeServerHook        hook;
+  FakeServerSm          sm;
+  gboolean              sm_resume;        /* grant resumption: id 'sm-1' */
+  guint                 sm_max;           /* 'max' with sm_resume, 0: none */
+  gboolean              sm_manual_acks;   /* <r/> left to the test */
+  gboolean              sm_refuse_resume; /* <failed><item-not-found/> */
 
   /* state */
   GSocketListener      *listener;
@@ -106,6 +127,11 @@ struct _FakeServer
   guint                 n_session_iqs;
   guint                 n_pings;
   guint                 stream_counter;
+  gboolean              sm_enabled;
+  guint32               sm_h;             /* client stanzas since <enable/> */
+  guint                 n_sm_requests;    /* <r/> received */
+  guint                 n_resumes;        /* <resume/> received */
+  guint                 n_connections;
 };
 
 FakeServer  *fake_server_new           (void);
@@ -113,6 +139,9 @@ void         fake_server_start         (FakeServer  *fs);
 void         fake_server_attach        (FakeServer  *fs,
                                         GIOStream   *io);
 void         fake_server_free          (FakeServer  *fs);
+/* Cut the connection (the socket under TLS: no close_notify, no
+ * </stream:stream>) and accept the next one. */
+void         fake_server_drop          (FakeServer  *fs);
 void         fake_server_write         (FakeServer  *fs,
                                         const char  *data);
 void         fake_server_write_element (FakeServer  *fs,

@@ -3,7 +3,8 @@
  * Windows of page size 5 and at most 3 pages (15 messages), over
  * histories at the edges: empty, exactly one page, one page and one
  * message, many pages; older pages, live messages while paged back, the
- * bound on memory, a thread's own list.  Every change is checked by a
+ * bound on memory, a thread's own list, the unread flag of each message
+ * following mark_read().  Every change is checked by a
  * ModelChecker, which is itself shown to catch a wrong items-changed.
  */
 #include "config.h"
@@ -309,6 +310,106 @@ test_thread_list (Fixture       *fixture,
   g_assert_cmpstr (body_at (all, 5), ==, "live 0");
 }
 
+static MessengerMessage *
+item_with_body (MessengerMessageList *list,
+                const char           *body)
+{
+  for (guint i = 0; i < n_items (list); i++)
+    {
+      g_autoptr(MessengerMessage) message = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (g_strcmp0 (messenger_message_get_body (message), body) == 0)
+        return message;   /* borrowed: the list holds it */
+    }
+  g_assert_not_reached ();
+}
+
+/* Which of the list's messages are unread, as "message 0, live 0". */
+static char *
+unread_bodies (MessengerMessageList *list)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < n_items (list); i++)
+    {
+      g_autoptr(MessengerMessage) message = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (!messenger_message_get_unread (message))
+        continue;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, messenger_message_get_body (message));
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+test_unread (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(MessengerMessageList) all = NULL;
+  g_autoptr(MessengerMessageList) thread_t = NULL;
+  g_autoptr(MessengerMessageList) again = NULL;
+  g_autofree char *unread = NULL;
+  guint notified = 0;
+
+  /* In thread t: message 0, 2 and 4 are Bob's and unread; then one in u. */
+  fixture_start (fixture, 6);
+  receive_live (fixture, "u");
+  all = messenger_message_list_new_full (fixture->bob, NULL, PAGE, MAX_PAGES);
+  thread_t = messenger_message_list_new_full (fixture->bob, "t", PAGE, MAX_PAGES);
+  unread = unread_bodies (all);
+  g_assert_cmpstr (unread, ==, "message 2, message 4, live 0");   /* message 0 is a page back */
+  g_clear_pointer (&unread, g_free);
+  unread = unread_bodies (thread_t);
+  g_assert_cmpstr (unread, ==, "message 2, message 4");
+  g_clear_pointer (&unread, g_free);
+  for (guint i = 0; i < n_items (all); i++)
+    {
+      g_autoptr(MessengerMessage) message = g_list_model_get_item (G_LIST_MODEL (all), i);
+
+      g_signal_connect (message, "notify::unread", G_CALLBACK (count_notify_cb), &notified);
+    }
+
+  /* Thread t up to message 2: only those, in both lists, once stored. */
+  messenger_conversation_mark_read (fixture->bob, "t",
+                                    messenger_message_get_id (item_with_body (all, "message 2")));
+  g_assert_true (messenger_message_get_unread (item_with_body (all, "message 2")));
+  model_fixture_flush (&fixture->base);
+  unread = unread_bodies (all);
+  g_assert_cmpstr (unread, ==, "message 4, live 0");
+  g_clear_pointer (&unread, g_free);
+  unread = unread_bodies (thread_t);
+  g_assert_cmpstr (unread, ==, "message 4");
+  g_clear_pointer (&unread, g_free);
+  g_assert_cmpuint (notified, ==, 1);
+
+  /* A live message arrives unread; then everything is read. */
+  receive_live (fixture, "t");
+  unread = unread_bodies (thread_t);
+  g_assert_cmpstr (unread, ==, "message 4, live 1");
+  g_clear_pointer (&unread, g_free);
+  messenger_conversation_mark_read (fixture->bob, NULL, 0);
+  model_fixture_flush (&fixture->base);
+  unread = unread_bodies (all);
+  g_assert_cmpstr (unread, ==, "");
+  g_clear_pointer (&unread, g_free);
+  unread = unread_bodies (thread_t);
+  g_assert_cmpstr (unread, ==, "");
+  g_clear_pointer (&unread, g_free);
+  g_assert_cmpuint (notified, ==, 3);
+
+  /* Nothing left to mark: no notification. */
+  messenger_conversation_mark_read (fixture->bob, NULL, 0);
+  model_fixture_flush (&fixture->base);
+  g_assert_cmpuint (notified, ==, 3);
+
+  /* The store agrees. */
+  again = messenger_message_list_new_full (fixture->bob, NULL, PAGE, MAX_PAGES);
+  unread = unread_bodies (again);
+  g_assert_cmpstr (unread, ==, "");
+}
+
 /* The checker catches a model whose items-changed does not match what
  * changed. */
 static void
@@ -364,6 +465,7 @@ main (int   argc,
   ADD ("/message-list/older-pages-then-live", test_older_pages_then_live);
   ADD ("/message-list/live-bounded", test_live_bounded);
   ADD ("/message-list/thread", test_thread_list);
+  ADD ("/message-list/unread", test_unread);
   g_test_add_func ("/model-checker/catches-errors", test_checker_catches_errors);
 
 #undef ADD

@@ -139,7 +139,7 @@ test_open_schema (Fixture       *fixture,
   version = pragma_text (fixture->path, "PRAGMA user_version");
   check = pragma_text (fixture->path, "PRAGMA integrity_check");
   g_assert_cmpstr (mode, ==, "wal");
-  g_assert_cmpstr (version, ==, "1");
+  g_assert_cmpstr (version, ==, "2");
   g_assert_cmpstr (check, ==, "ok");
 
   /* Keys live there: only the owner may read it. */
