@@ -112,9 +112,11 @@ tap.ok("Fingerprint (SHA-256)" in texts and "CN=localhost" in texts,
 app.screenshot("sign-in-3-certificate.png")
 
 # -- Cancel: an inline error, no account
-press(dialog, "Cancel")
-gone = uitest.wait_for(lambda: not uitest.visible(dialog) or dialog not in uitest.frames(app.app), timeout=10)
+pressed = press(dialog, "Cancel")
+gone = uitest.wait_for(lambda: not uitest.visible(dialog) or dialog not in uitest.frames(app.app))
 errors = uitest.wait_for(lambda: [t for t in error_text(win) if "cannot be verified" in t or "certificate" in t.lower()])
+if not (pressed and gone):
+    tap.diag(f"Cancel pressed: {pressed}; dialog gone: {gone}")
 tap.ok(gone and errors, "Cancel closes the dialog and leaves an inline error about the certificate",
        error_text(win))
 tap.diag(f"inline error: {errors}")
