@@ -25,7 +25,7 @@
  *     <auth> ─▶ STEP_SASL ─<challenge>─▶ <response> … ─<success>─▶ verify,
  *     restart ─▶ STEP_FEATURES ─▶ bind iq ─▶ [session iq] ─▶ CONNECTED
  *
- *   after bind, when the server offers urn:xmpp:sm:3 (XEP-0198):
+ *   after bind, with use_sm and urn:xmpp:sm:3 offered (XEP-0198):
  *     <enable resume='true'/> ─▶ STEP_ENABLE ─<enabled/>─▶ CONNECTED
  *                                            └<failed/>──▶ CONNECTED (no SM)
  *
@@ -34,9 +34,10 @@
  * tracked callbacks); an idle after a burst (or every ACK_REQUEST_BATCH
  * stanzas) sends <r/>, and an <r/> left unanswered for the iq timeout
  * counts as a lost connection.  Every stanza received is counted; it is
- * handled once its handlers returned and its deferrals were completed,
- * and <r/> is answered with the count up to which all are handled (an
- * unrequested <a/> follows when deferrals complete after that answer).
+ * handled once its handlers returned and its deferrals were completed.
+ * <r/> is answered at once with the count up to which all are handled,
+ * and an unrequested <a/> goes out at idle whenever that count grew, so a
+ * session the server ends (a restart) holds nothing we already handled.
  *
  *   connection lost (socket error, EOF, ping or <r/> unanswered) with a
  *   resumable session: the XmppSm, its id and the bound JID stay;
@@ -50,8 +51,11 @@
  *        └─<failed/>───▶ ack by its h if any, "stanzas-unacked" for the
  *                        rest, then bind ─▶ enable ─▶ CONNECTED (new session)
  *   A failure before the server answered keeps the session for a later
- *   resume_async; open_async/connect_async, close_async and a lost
- *   connection without resumption end it ("stanzas-unacked").
+ *   resume_async; open_async/connect_async, close_async, a stream error
+ *   or closing tag from the server and a lost connection without
+ *   resumption end it ("stanzas-unacked").  The <enabled/>'s location is
+ *   kept but not used: the XEP gives no TLS mode for it, so resumption
+ *   goes to the same server the same way, with the same certificate check.
  *
  * Tracked stanzas on a stream without stream management are confirmed
  * by a ping sent at idle after them (the answer proves the server
@@ -1767,6 +1771,7 @@ sm_end_session (XmppClient *self,
   self->sm_lost_time = 0;
   self->sm_ack_sent = 0;
   self->sm_unrequested = 0;
+  self->sm_requested = 0;
 }
 
 static void
@@ -1951,6 +1956,9 @@ bound (XmppClient *self)
    * session ended before this bind. */
   g_assert (self->sm == NULL);
   self->sm = xmpp_sm_new (0, 0, (GDestroyNotify) tracked_free);
+  self->sm_requested = 0;
+  self->sm_unrequested = 0;
+  self->sm_ack_sent = 0;
   self->step = STEP_ENABLE;
   write_sm (self, "<enable xmlns='" XMPP_NS_SM "' resume='true'/>");
   step_timeout_start (self);
@@ -1988,13 +1996,19 @@ handle_sm_enabled (XmppClient  *self,
 static void
 start_resume (XmppClient *self)
 {
+  g_autoptr(GString) resume = g_string_new ("<resume xmlns='" XMPP_NS_SM "' previd='");
   guint32 handled = xmpp_sm_get_handled (self->sm);
 
   set_state (self, XMPP_CLIENT_STATE_BINDING);
   self->step = STEP_RESUME;
   g_debug ("Resuming %s with h=%u", self->sm_id, handled);
-  write_sm (self, "<resume xmlns='" XMPP_NS_SM "' previd='%s' h='%u'/>", self->sm_id, handled);
+
+  /* The id is the server's and opaque: escaped like any attribute. */
+  xmpp_escape_attribute (resume, self->sm_id, -1);
+  g_string_append_printf (resume, "' h='%u'/>", handled);
+  xmpp_stream_write_raw (self->stream, resume->str, resume->len);
   self->sm_ack_sent = handled;
+
   /* The server sends again what came after @handled; deferrals of those
    * stanzas are void (they will be deferred again). */
   xmpp_sm_restart_inbound (self->sm, handled);
@@ -2027,7 +2041,8 @@ handle_sm_resumed (XmppClient  *self,
   g_clear_pointer (&self->bound_jid, xmpp_jid_unref);
   self->bound_jid = xmpp_jid_ref (self->sm_jid);
 
-  if (!sm_process_ack (self, h) || self->state == XMPP_CLIENT_STATE_DISCONNECTED)
+  /* The callbacks may have closed the connection. */
+  if (!sm_process_ack (self, h) || self->step != STEP_RESUME)
     return;
 
   /* XEP-0198 §5: everything still unacknowledged goes again, in order. */
@@ -2129,7 +2144,8 @@ handle_sm_element (XmppClient  *self,
           return;
         }
       g_clear_handle_id (&self->sm_ack_timeout_id, g_source_remove);
-      if (!sm_process_ack (self, h))
+      /* The callbacks may have closed the connection. */
+      if (!sm_process_ack (self, h) || !self->sm_enabled)
         return;
 
       /* Some of what we asked about is still out: ask again later. */

@@ -1032,6 +1032,13 @@ test_resume_expired (void)
   assert_fate (t, 0, "m1", FALSE);
   g_assert_cmpuint (t->unacked_ids->len, ==, 1);
 
+  /* The new session asks about its own first stanza. */
+  send_message (t, "m2", TRUE);
+  WAIT_UNTIL (fs->n_sm_requests == 2);
+  fake_server_write (fs, "<a xmlns='" XMPP_NS_SM "' h='1'/>");
+  WAIT_UNTIL (t->fates->len == 2);
+  assert_fate (t, 1, "m2", TRUE);
+
   test_close (t);
   test_free (t);
 }
