@@ -2127,6 +2127,8 @@ handle_sm (SrvConnection *conn,
         return;
       if (!_srv_session_ack (session, h))
         handled_count_too_high (conn, session, h);
+      else
+        _srv_server_shutdown_acked (conn->server, session);
     }
   /* Anything else in the namespace (<failed/>, …) is ignored. */
 }

@@ -104,6 +104,7 @@ struct _SrvSession
   guint           sm_enabled : 1;
   guint           ack_pending : 1;
   guint           overflowed : 1;   /* too many unacked: ending soon */
+  guint           shutdown_asked : 1; /* <r/> at shutdown, no <a/> yet */
 };
 
 struct _SrvServer
@@ -160,6 +161,8 @@ struct _SrvServer
   GSourceFunc       shutdown_done;
   gpointer          shutdown_data;
   guint             shutdown_timeout_id;
+  guint             shutdown_acks_id;
+  guint             shutdown_acks_awaited;
 };
 
 typedef struct
@@ -222,6 +225,9 @@ void          _srv_server_bind_session         (SrvServer     *self,
 void          _srv_server_end_session          (SrvServer     *self,
                                                 SrvSession    *session);
 void          _srv_server_detach_session       (SrvServer     *self,
+                                                SrvSession    *session);
+/* While shutting down: @session answered the <r/> (or ended). */
+void          _srv_server_shutdown_acked       (SrvServer     *self,
                                                 SrvSession    *session);
 void          _srv_server_register_sm          (SrvServer     *self,
                                                 SrvSession    *session);

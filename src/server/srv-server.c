@@ -57,6 +57,8 @@
 #include "srv-tls.h"
 
 #define SHUTDOWN_GRACE_SECONDS 3
+/* How long a shutdown waits for the clients' XEP-0198 acknowledgements. */
+#define SHUTDOWN_ACK_MS        500
 /* During a burst of logins (see quiet_cb): sweep this often, drop the
  * parsers of new sessions silent for this long; the burst is over when
  * no login came for BURST_END_MS. */
@@ -448,13 +450,65 @@ shutdown_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The bound sessions (a reference each). */
+static GPtrArray *
+list_sessions (SrvServer *self)
+{
+  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify) srv_session_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->users);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GPtrArray *sessions = value;
+
+      for (guint i = 0; i < sessions->len; i++)
+        g_ptr_array_add (all, srv_session_ref (g_ptr_array_index (sessions, i)));
+    }
+  return all;
+}
+
+static void finish_shutdown (SrvServer *self);
+
+static void
+finish_shutdown_cb (gpointer user_data)
+{
+  finish_shutdown (user_data);
+}
+
+static gboolean
+shutdown_acks_cb (gpointer user_data)
+{
+  SrvServer *self = user_data;
+
+  self->shutdown_acks_id = 0;
+  g_info ("%u sessions did not acknowledge in time", self->shutdown_acks_awaited);
+  finish_shutdown (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_srv_server_shutdown_acked (SrvServer  *self,
+                            SrvSession *session)
+{
+  if (!session->shutdown_asked)
+    return;
+  session->shutdown_asked = FALSE;
+  if (--self->shutdown_acks_awaited == 0 && self->shutdown_acks_id != 0)
+    {
+      g_clear_handle_id (&self->shutdown_acks_id, g_source_remove);
+      /* Not from inside the handler of that <a/>. */
+      self->shutdown_acks_id = g_idle_add_once (finish_shutdown_cb, self);
+    }
+}
+
 void
 srv_server_shutdown (SrvServer   *self,
                      GSourceFunc  done,
                      gpointer     user_data)
 {
-  GPtrArray *users;
-  GList *conns;
+  g_autoptr(GPtrArray) sessions = NULL;
 
   g_return_if_fail (self != NULL);
 
@@ -467,6 +521,40 @@ srv_server_shutdown (SrvServer   *self,
 
   /* The tick keeps running: it ends the lingering closes below. */
   stop_listening (self);
+
+  /* XEP-0198: what a client received but did not acknowledge yet would
+   * go to offline storage when its session ends, and reach it a second
+   * time after the restart.  So first ask for the acknowledgements, and
+   * wait for them a moment. */
+  sessions = list_sessions (self);
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      SrvSession *session = g_ptr_array_index (sessions, i);
+
+      if (!session->sm_enabled || session->conn == NULL || session->unacked.length == 0)
+        continue;
+      _srv_connection_write_raw (session->conn, "<r xmlns='" SRV_NS_SM "'/>", -1);
+      session->ack_pending = TRUE;
+      session->shutdown_asked = TRUE;
+      self->shutdown_acks_awaited++;
+    }
+  if (self->shutdown_acks_awaited > 0)
+    {
+      g_debug ("Waiting for %u sessions to acknowledge", self->shutdown_acks_awaited);
+      _srv_server_flush (self);
+      self->shutdown_acks_id = g_timeout_add (SHUTDOWN_ACK_MS, shutdown_acks_cb, self);
+      return;
+    }
+  finish_shutdown (self);
+}
+
+static void
+finish_shutdown (SrvServer *self)
+{
+  GPtrArray *users;
+  GList *conns;
+
+  self->shutdown_acks_id = 0;
 
   /* End every session first, while the streams are still open, so the
    * unavailable broadcasts reach the others; then close every stream. */
@@ -517,6 +605,7 @@ srv_server_free (SrvServer *self)
   g_clear_handle_id (&self->quiet_id, g_source_remove);
   g_clear_handle_id (&self->flush_id, g_source_remove);
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->shutdown_acks_id, g_source_remove);
 
   while (self->connections.length > 0)
     _srv_connection_abort (g_queue_peek_head (&self->connections));
@@ -1010,6 +1099,7 @@ _srv_server_end_session (SrvServer  *self,
     return;
   session->ended = TRUE;
   srv_session_ref (session);
+  _srv_server_shutdown_acked (self, session);
 
   if (session->detached_until != 0)
     {

@@ -1254,6 +1254,44 @@ def t_sigkill():
     k.close()
 
 
+@test('SIGTERM asks for XEP-0198 acks first: what was acknowledged is not delivered again after the restart')
+def t_sigterm_acks():
+    srv = own_server('messenger-server-term-', ('uma', 'wes', 'vic'))
+    try:
+        clients = {}
+        for name in ('uma', 'wes'):
+            c = login(srv.port, name, name + 'pw', 'r', presence='<presence/>')
+            c.ping()
+            c.send("<enable xmlns='%s' resume='true'/>" % NS_SM)
+            c.expect(lambda e: e.tag == q(NS_SM, 'enabled'))
+            clients[name] = c
+        v = login(srv.port, 'vic', 'vicpw', 'v')
+        for name, c in clients.items():
+            v.send("<message to='%s@localhost' type='chat'><body>before the stop</body></message>" % name)
+            c.message(is_body('before the stop'))
+        v.ping()
+        srv.proc.send_signal(signal.SIGTERM)
+        for name, c in clients.items():
+            c.expect(lambda e: e.tag == q(NS_SM, 'r'), 3, 'an ack request at shutdown')
+        # Uma answers (one stanza since <enable/>); Wes does not.
+        clients['uma'].send("<a xmlns='%s' h='1'/>" % NS_SM)
+        for c in clients.values():
+            assert c.stream_error(5) == 'system-shutdown'
+        assert srv.proc.wait(10) == 0
+        srv.log.close()
+        srv = Server(srv.data_dir).start()
+        u = login(srv.port, 'uma', 'umapw', 'again', presence='<presence/>')
+        assert u.nothing_more(0.5, lambda e: e.tag == q(NS_CLIENT, 'message')), 'delivered twice'
+        w = login(srv.port, 'wes', 'wespw', 'again', presence='<presence/>')
+        m = w.message(is_body('before the stop'))
+        assert m.find(q(NS_DELAY, 'delay')) is not None, 'unacknowledged: stored offline'
+        u.close()
+        w.close()
+    finally:
+        srv.kill()
+        shutil.rmtree(srv.data_dir, ignore_errors=True)
+
+
 @test('SIGTERM: <system-shutdown/> to clients, exit status 0')
 def t_sigterm():
     s = login(C.server.port, 'carol', 'carolpw', 'bye', presence='<presence/>')
