@@ -576,6 +576,9 @@ start_session (MessengerAccount *self,
     xmpp_client_set_pinned_fingerprint (self->client, self->pinned);
   if (self->resource != NULL)
     xmpp_client_set_resource (self->client, self->resource);
+  /* XEP-0198: outgoing messages are confirmed by the server's <a/>, and
+   * incoming ones acknowledged only once stored (see defer_ack()). */
+  xmpp_client_set_use_stream_management (self->client, TRUE);
 
   self->disco = xmpp_disco_new (self->client, "client", "pc", "Messenger");
   xmpp_disco_add_feature (self->disco, XMPP_NS_RECEIPTS);
@@ -964,6 +967,51 @@ messenger_account_send_message (MessengerAccount *self,
     return FALSE;
   xmpp_messenger_send (self->messenger, message);
   return TRUE;
+}
+
+gboolean
+messenger_account_send_message_tracked (MessengerAccount *self,
+                                        XmppMessage      *message,
+                                        XmppAckedFunc     func,
+                                        gpointer          data,
+                                        GDestroyNotify    destroy)
+{
+  g_autoptr(XmppElement) stanza = NULL;
+
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+
+  if (self->state != MESSENGER_ACCOUNT_ONLINE || self->client == NULL)
+    {
+      if (destroy != NULL)
+        destroy (data);
+      return FALSE;
+    }
+  stanza = xmpp_message_to_element (message);
+  xmpp_client_send_tracked (self->client, stanza, func, data, destroy);
+  return TRUE;
+}
+
+guint64
+messenger_account_defer_ack (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), 0);
+
+  if (self->client == NULL)
+    return 0;
+  return xmpp_client_defer_ack (self->client);
+}
+
+void
+messenger_account_complete_ack (MessengerAccount *self,
+                                guint64           token)
+{
+  g_return_if_fail (MESSENGER_IS_ACCOUNT (self));
+
+  /* Tokens are unique across clients: one of a session that is gone
+   * does nothing here. */
+  if (token != 0 && self->client != NULL)
+    xmpp_client_complete_ack (self->client, token);
 }
 
 static void

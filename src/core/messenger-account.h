@@ -132,6 +132,25 @@ XmppPresenceManager      *messenger_account_get_presence       (MessengerAccount
 /* Send a message now; FALSE when offline (the caller keeps it pending). */
 gboolean                  messenger_account_send_message       (MessengerAccount *self,
                                                                 XmppMessage      *message);
+/* Send a message now and learn its fate: @func gets acked TRUE once the
+ * server confirmed it (XEP-0198, or a ping answered after it on a server
+ * without stream management), FALSE when the session ended first (it may
+ * or may not have arrived).  FALSE when offline: then @func is never
+ * called and @destroy frees @data at once. */
+gboolean                  messenger_account_send_message_tracked (MessengerAccount *self,
+                                                                XmppMessage      *message,
+                                                                XmppAckedFunc     func,
+                                                                gpointer          data,
+                                                                GDestroyNotify    destroy);
+/* Only from a "message", "notification" or "carbon" handler, synchronously:
+ * the stanza being handled is not acknowledged to the server (XEP-0198)
+ * until complete_ack() gets the returned token, e.g. after the store
+ * committed it; the server delivers it again if we never do.  0 when there
+ * is nothing to defer; completing 0, or a token of a session that has
+ * ended, does nothing. */
+guint64                   messenger_account_defer_ack          (MessengerAccount *self);
+void                      messenger_account_complete_ack       (MessengerAccount *self,
+                                                                guint64           token);
 /* Send any stanza now (receipts); FALSE when offline. */
 gboolean                  messenger_account_send_stanza        (MessengerAccount *self,
                                                                 XmppElement      *stanza);

@@ -3,9 +3,12 @@
  * The outgoing path, per connection session (the account's ONLINE spells):
  *
  *   stored pending ──▶ send(): online and not written this session?
- *        │                 └──▶ written, state SENT, queued for the barrier
- *        │                                   │ (idle: one ping per burst)
- *        │                      ping answered ──▶ state ACKED for the burst
+ *        │                 └──▶ written (tracked), state SENT
+ *        │                                   │ XEP-0198 <a/> (or, without
+ *        │                                   │ stream management, a ping
+ *        │                                   │ answered after it)
+ *        │                      acked ──▶ state ACKED; session ended
+ *        │                      first ──▶ stays SENT
  *        ▼
  *   ONLINE again ──▶ list_pending (PENDING + SENT) ──▶ send() each
  *
@@ -18,7 +21,11 @@
  * (chat states, receipts) and "carbon" (copies of what our other devices
  * sent and received) all end here: receipts mark ours delivered, chat
  * states go to their conversation, content is stored (and then, for a
- * live message that asks, a receipt is sent).
+ * live message that asks, a receipt is sent).  A stanza whose content is
+ * stored is acknowledged to the server (XEP-0198) only after the store
+ * committed it, duplicates included: its ack is deferred in the handler
+ * and completed from the insert's callback, so a crash in between makes
+ * the server deliver it again.
  *
  * Archive catch-up, after the resend at each session start:
  *
@@ -57,8 +64,6 @@ struct _MessengerConversationList
   gboolean          online;
   GCancellable     *session;
   GHashTable       *written;         /* row ids written this session */
-  GPtrArray        *unacked;         /* AckEntry: written since the last barrier */
-  guint             barrier_source;
   CatchUp          *catch_up;        /* borrowed: the current archive catch-up */
 };
 
@@ -76,19 +81,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-typedef struct
-{
-  MessengerConversation *conversation;
-  gint64                 id;
-} AckEntry;
-
-static void
-ack_entry_free (AckEntry *entry)
-{
-  g_object_unref (entry->conversation);
-  g_free (entry);
-}
 
 static void
 items_changed (MessengerConversationList *self,
@@ -227,57 +219,32 @@ set_state (MessengerConversationList *self,
 typedef struct
 {
   MessengerConversationList *list;
-  GPtrArray                 *entries;   /* AckEntry */
-} BarrierData;
+  MessengerConversation     *conversation;
+  gint64                     id;
+} AckData;
 
 static void
-barrier_answered_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+ack_data_free (AckData *data)
 {
-  BarrierData *data = user_data;
-  g_autoptr(XmppElement) reply = NULL;
-  g_autoptr(GError) error = NULL;
-
-  reply = xmpp_client_send_iq_finish (XMPP_CLIENT (source), result, &error);
-  /* An error reply is an answer too: the server got this far. */
-  if (reply != NULL || (error != NULL && error->domain == XMPP_STANZA_ERROR))
-    {
-      for (guint i = 0; i < data->entries->len; i++)
-        {
-          AckEntry *entry = data->entries->pdata[i];
-
-          set_state (data->list, entry->conversation, entry->id, MESSENGER_DELIVERY_ACKED);
-        }
-    }
-  /* Otherwise the connection is gone or the server is silent: the
-   * messages stay SENT and are written again in the next session. */
-  g_ptr_array_unref (data->entries);
   g_object_unref (data->list);
+  g_object_unref (data->conversation);
   g_free (data);
 }
 
-static gboolean
-barrier_cb (gpointer user_data)
+/* The server confirmed the message (XEP-0198 <a/>, or a ping answered
+ * after it when the server has no stream management), or the session
+ * ended first: then it stays SENT and is written again in the next fresh
+ * session (a resumed one sends it again by itself). */
+static void
+message_acked_cb (XmppClient  *client,
+                  XmppElement *stanza,
+                  gboolean     acked,
+                  gpointer     user_data)
 {
-  MessengerConversationList *self = user_data;
-  XmppClient *client = messenger_account_get_client (self->account);
-  g_autoptr(XmppElement) ping = NULL;
-  BarrierData *data;
+  AckData *data = user_data;
 
-  self->barrier_source = 0;
-  if (client == NULL || self->unacked->len == 0)
-    return G_SOURCE_REMOVE;
-
-  data = g_new0 (BarrierData, 1);
-  data->list = g_object_ref (self);
-  data->entries = g_steal_pointer (&self->unacked);
-  self->unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) ack_entry_free);
-
-  ping = xmpp_stanza_new_iq ("get", xmpp_jid_get_domain (messenger_account_get_xmpp_jid (self->account)), NULL);
-  xmpp_element_add_child_new (ping, XMPP_NS_PING, "ping");
-  xmpp_client_send_iq_async (client, ping, self->session, barrier_answered_cb, data);
-  return G_SOURCE_REMOVE;
+  if (acked)
+    set_state (data->list, data->conversation, data->id, MESSENGER_DELIVERY_ACKED);
 }
 
 void
@@ -287,7 +254,7 @@ _messenger_conversation_list_send (MessengerConversationList   *self,
 {
   g_autoptr(XmppMessage) stanza = NULL;
   g_autoptr(XmppJid) to = NULL;
-  AckEntry *entry;
+  AckData *data;
 
   if (!self->online || g_hash_table_contains (self->written, &message->id))
     return;
@@ -304,7 +271,12 @@ _messenger_conversation_list_send (MessengerConversationList   *self,
   stanza->request_receipt = TRUE;
   if (messenger_account_get_send_chat_states (self->account))
     stanza->chat_state = XMPP_CHAT_STATE_ACTIVE;
-  if (!messenger_account_send_message (self->account, stanza))
+  data = g_new0 (AckData, 1);
+  data->list = g_object_ref (self);
+  data->conversation = g_object_ref (conversation);
+  data->id = message->id;
+  if (!messenger_account_send_message_tracked (self->account, stanza, message_acked_cb,
+                                               data, (GDestroyNotify) ack_data_free))
     return;
   if (stanza->chat_state != XMPP_CHAT_STATE_NONE)
     _messenger_conversation_own_chat_state_sent (conversation, stanza->chat_state);
@@ -312,13 +284,6 @@ _messenger_conversation_list_send (MessengerConversationList   *self,
   g_hash_table_add (self->written, g_memdup2 (&message->id, sizeof message->id));
   if (message->state == MESSENGER_STORE_DELIVERY_PENDING)
     set_state (self, conversation, message->id, MESSENGER_DELIVERY_SENT);
-
-  entry = g_new0 (AckEntry, 1);
-  entry->conversation = g_object_ref (conversation);
-  entry->id = message->id;
-  g_ptr_array_add (self->unacked, entry);
-  if (self->barrier_source == 0)
-    self->barrier_source = g_idle_add (barrier_cb, self);
 }
 
 void
@@ -653,9 +618,7 @@ session_ended (MessengerConversationList *self)
   if (self->session != NULL)
     g_cancellable_cancel (self->session);
   g_clear_object (&self->session);
-  g_clear_handle_id (&self->barrier_source, g_source_remove);
   g_hash_table_remove_all (self->written);
-  g_ptr_array_set_size (self->unacked, 0);
 
   /* Nobody's chat state is known without a session. */
   {
@@ -804,7 +767,10 @@ incoming (MessengerConversationList *self,
     g_autoptr(XmppElement) receipt = message->via == XMPP_MESSAGE_VIA_STREAM
                                      ? receipt_for (self, message, peer) : NULL;
 
-    _messenger_conversation_receive (conversation, message, receipt);
+    /* Deferred here, still inside the stanza's handler; completed once
+     * the store committed it. */
+    _messenger_conversation_receive (conversation, message, receipt,
+                                     messenger_account_defer_ack (self->account));
   }
 }
 
@@ -839,7 +805,8 @@ carbon_cb (MessengerAccount          *account,
     return;
   conversation = messenger_conversation_list_get_conversation (self, xmpp_jid_get_bare_string (message->to));
   if (conversation != NULL)
-    _messenger_conversation_add_sent_elsewhere (conversation, message);
+    _messenger_conversation_add_sent_elsewhere (conversation, message,
+                                                messenger_account_defer_ack (self->account));
 }
 
 /* Life */
@@ -1041,7 +1008,6 @@ messenger_conversation_list_finalize (GObject *object)
   g_ptr_array_unref (self->items);
   g_hash_table_unref (self->by_peer);
   g_hash_table_unref (self->written);
-  g_ptr_array_unref (self->unacked);
 
   G_OBJECT_CLASS (messenger_conversation_list_parent_class)->finalize (object);
 }
@@ -1096,5 +1062,4 @@ messenger_conversation_list_init (MessengerConversationList *self)
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
   self->by_peer = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->written = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  self->unacked = g_ptr_array_new_with_free_func ((GDestroyNotify) ack_entry_free);
 }

@@ -25,14 +25,17 @@ MessengerStoreMessage *_messenger_conversation_new_record  (MessengerConversatio
                                                             const XmppMessage         *message,
                                                             MessengerStoreDirection    direction);
 /* An incoming message: stored, then signalled; then @receipt (if any) is
- * sent, also for a duplicate. */
+ * sent and @ack_token (messenger_account_defer_ack(), or 0) completed,
+ * also for a duplicate. */
 void                   _messenger_conversation_receive     (MessengerConversation     *self,
                                                             const XmppMessage         *message,
-                                                            XmppElement               *receipt);
+                                                            XmppElement               *receipt,
+                                                            guint64                    ack_token);
 /* A message another resource of ours sent (a sent carbon): stored as
- * ACKED, signalled, never sent again. */
+ * ACKED, signalled, never sent again; @ack_token completed once stored. */
 void                   _messenger_conversation_add_sent_elsewhere (MessengerConversation *self,
-                                                            const XmppMessage         *message);
+                                                            const XmppMessage         *message,
+                                                            guint64                    ack_token);
 /* A record stored by someone else (an archive page): counted and
  * signalled as if it had been stored here. */
 void                   _messenger_conversation_stored      (MessengerConversation     *self,

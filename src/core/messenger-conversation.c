@@ -321,6 +321,7 @@ typedef struct
   MessengerConversation *conversation;
   MessengerStoreMessage *message;
   XmppElement           *receipt;      /* XEP-0184: sent once stored */
+  guint64                ack_token;    /* XEP-0198: completed once stored */
 } InsertData;
 
 static void
@@ -384,6 +385,9 @@ inserted_cb (GObject      *source,
       return;
     }
 
+  /* On disk (or already there): the server may forget it now. */
+  messenger_account_complete_ack (self->account, data->ack_token);
+
   /* The receipt says "it is here": only now that it is on disk, and also
    * for a duplicate (the sender may have missed our first receipt). */
   if (data->receipt != NULL && messenger_account_get_send_receipts (self->account))
@@ -404,9 +408,12 @@ inserted_cb (GObject      *source,
 static void
 insert (MessengerConversation *self,
         MessengerStoreMessage *message,
-        XmppElement           *receipt)
+        XmppElement           *receipt,
+        guint64                ack_token)
 {
   InsertData *data = g_new0 (InsertData, 1);
+
+  data->ack_token = ack_token;
 
   data->conversation = g_object_ref (self);
   data->message = message;
@@ -477,16 +484,20 @@ _messenger_conversation_new_record (MessengerConversation   *self,
 void
 _messenger_conversation_receive (MessengerConversation *self,
                                  const XmppMessage     *message,
-                                 XmppElement           *receipt)
+                                 XmppElement           *receipt,
+                                 guint64                ack_token)
 {
-  insert (self, _messenger_conversation_new_record (self, message, MESSENGER_STORE_DIRECTION_IN), receipt);
+  insert (self, _messenger_conversation_new_record (self, message, MESSENGER_STORE_DIRECTION_IN), receipt,
+          ack_token);
 }
 
 void
 _messenger_conversation_add_sent_elsewhere (MessengerConversation *self,
-                                            const XmppMessage     *message)
+                                            const XmppMessage     *message,
+                                            guint64                ack_token)
 {
-  insert (self, _messenger_conversation_new_record (self, message, MESSENGER_STORE_DIRECTION_OUT), NULL);
+  insert (self, _messenger_conversation_new_record (self, message, MESSENGER_STORE_DIRECTION_OUT), NULL,
+          ack_token);
 }
 
 void
@@ -679,7 +690,7 @@ messenger_conversation_send_full (MessengerConversation *self,
   set_current_thread (self, thread);
   /* The message says it: no pause to send for what was typed. */
   g_clear_handle_id (&self->own_composing_source, g_source_remove);
-  insert (self, record, NULL);
+  insert (self, record, NULL, 0);
   return g_strdup (record->origin_id);
 }
 

@@ -17,6 +17,13 @@ void            _messenger_group_add             (MessengerGroup   *self,
 void            _messenger_group_append          (MessengerGroup   *self,
                                                   MessengerContact *contact);
 void            _messenger_group_flush_appended  (MessengerGroup   *self);
+/* Merging a fetched roster: adds @contact (given in JID order, after any
+ * added later before; members may sort either side) when flushed by
+ * _messenger_group_flush_appended(), one items-changed per run. */
+void            _messenger_group_add_later       (MessengerGroup   *self,
+                                                  MessengerContact *contact);
+/* Contacts appended or added later that are not announced yet. */
+gboolean        _messenger_group_has_pending     (MessengerGroup   *self);
 void            _messenger_group_remove          (MessengerGroup   *self,
                                                   MessengerContact *contact);
 /* The contact's sort keys (presence, display name) changed. */

@@ -21,6 +21,7 @@ struct _MessengerGroup
   char      *collate_key;  /* of roster_name, for sorting groups */
   GPtrArray *contacts;     /* MessengerContact, by JID */
   guint      n_announced;  /* contacts that items-changed has told of */
+  GPtrArray *pending;      /* MessengerContact added later, by JID, not in contacts */
   guint      online_count;
 };
 
@@ -117,6 +118,70 @@ _messenger_group_append (MessengerGroup   *self,
 }
 
 void
+_messenger_group_add_later (MessengerGroup   *self,
+                            MessengerContact *contact)
+{
+  guint n;
+
+  g_return_if_fail (MESSENGER_IS_GROUP (self));
+
+  n = self->pending->len;
+  /* The same group named twice by one contact. */
+  if (n > 0 && strcmp (messenger_contact_get_jid (self->pending->pdata[n - 1]),
+                       messenger_contact_get_jid (contact)) == 0)
+    return;
+  g_return_if_fail (n == 0
+                    || strcmp (messenger_contact_get_jid (self->pending->pdata[n - 1]),
+                               messenger_contact_get_jid (contact)) < 0);
+  g_ptr_array_add (self->pending, g_object_ref (contact));
+}
+
+/* Merges the pending contacts in, one items-changed per run of contacts
+ * that land between the same two members. */
+static void
+flush_pending (MessengerGroup *self)
+{
+  g_autoptr(GPtrArray) pending = NULL;
+  guint i = 0;
+
+  if (self->pending->len == 0)
+    return;
+  pending = g_steal_pointer (&self->pending);
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+
+  while (i < pending->len)
+    {
+      guint position, j, online = 0, len;
+
+      if (_messenger_contacts_find (self->contacts, messenger_contact_get_jid (pending->pdata[i]), &position))
+        {
+          i++;
+          continue;
+        }
+      for (j = i + 1; j < pending->len; j++)
+        if (position < self->contacts->len
+            && strcmp (messenger_contact_get_jid (self->contacts->pdata[position]),
+                       messenger_contact_get_jid (pending->pdata[j])) <= 0)
+          break;
+
+      len = self->contacts->len;
+      g_ptr_array_set_size (self->contacts, len + (j - i));
+      memmove (self->contacts->pdata + position + (j - i), self->contacts->pdata + position,
+               (len - position) * sizeof (gpointer));
+      for (guint k = i; k < j; k++)
+        {
+          self->contacts->pdata[position + k - i] = g_object_ref (pending->pdata[k]);
+          if (messenger_contact_get_online (pending->pdata[k]))
+            online++;
+        }
+      /* The list first, then the count, as in _messenger_group_add(). */
+      items_changed (self, position, 0, j - i);
+      set_online_count (self, self->online_count + online);
+      i = j;
+    }
+}
+
+void
 _messenger_group_flush_appended (MessengerGroup *self)
 {
   guint from, online = 0;
@@ -124,13 +189,22 @@ _messenger_group_flush_appended (MessengerGroup *self)
   g_return_if_fail (MESSENGER_IS_GROUP (self));
 
   from = self->n_announced;
-  if (from == self->contacts->len)
-    return;
-  for (guint i = from; i < self->contacts->len; i++)
-    if (messenger_contact_get_online (self->contacts->pdata[i]))
-      online++;
-  items_changed (self, from, 0, self->contacts->len - from);
-  set_online_count (self, self->online_count + online);
+  if (from < self->contacts->len)
+    {
+      for (guint i = from; i < self->contacts->len; i++)
+        if (messenger_contact_get_online (self->contacts->pdata[i]))
+          online++;
+      items_changed (self, from, 0, self->contacts->len - from);
+      set_online_count (self, self->online_count + online);
+    }
+  flush_pending (self);
+}
+
+gboolean
+_messenger_group_has_pending (MessengerGroup *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_GROUP (self), FALSE);
+  return self->n_announced < self->contacts->len || self->pending->len > 0;
 }
 
 void
@@ -321,6 +395,7 @@ messenger_group_finalize (GObject *object)
   g_free (self->roster_name);
   g_free (self->collate_key);
   g_ptr_array_unref (self->contacts);
+  g_ptr_array_unref (self->pending);
 
   G_OBJECT_CLASS (messenger_group_parent_class)->finalize (object);
 }
@@ -358,4 +433,5 @@ static void
 messenger_group_init (MessengerGroup *self)
 {
   self->contacts = g_ptr_array_new_with_free_func (g_object_unref);
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -256,6 +256,15 @@ messenger_message_list_jump_to_newest (MessengerMessageList *self)
   items_changed (self, 0, removed, self->items->len);
 }
 
+void
+messenger_message_list_follow_newest (MessengerMessageList *self)
+{
+  g_return_if_fail (MESSENGER_IS_MESSAGE_LIST (self));
+
+  if (!self->has_newer)
+    self->reading_newest = TRUE;
+}
+
 static void
 message_added_cb (MessengerConversation       *conversation,
                   const MessengerStoreMessage *record,

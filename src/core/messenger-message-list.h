@@ -50,5 +50,8 @@ gboolean               messenger_message_list_load_older       (MessengerMessage
 gboolean               messenger_message_list_load_newer       (MessengerMessageList  *self);
 /* Show the newest page again (after reading far back). */
 void                   messenger_message_list_jump_to_newest   (MessengerMessageList  *self);
+/* The person is at the newest end (without has-newer): new messages push
+ * the oldest out of a full window rather than stay beyond it. */
+void                   messenger_message_list_follow_newest    (MessengerMessageList  *self);
 
 G_END_DECLS

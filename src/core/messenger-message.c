@@ -20,7 +20,85 @@ struct _MessengerMessage
   MessengerDeliveryState  state;
   gboolean                unread;
   char                   *snippet;
+
+  /* The local day of time, for local_zone_serial's zone. */
+  gint64                  local_day;
+  guint                   local_day_serial;
 };
+
+/* The local time zone, made once: on GLib 2.74 g_time_zone_new_local()
+ * (and so g_date_time_to_local()) reads /etc/localtime at every call, which
+ * was most of the main thread when a flood moved the rows.  Made again at
+ * most once a minute, so that a change of the system's zone shows. */
+#define LOCAL_ZONE_REFRESH_USEC (60 * G_USEC_PER_SEC)
+
+static GMutex     local_zone_lock;
+static GTimeZone *local_zone;
+static gint64     local_zone_made;
+static guint      local_zone_serial;
+
+static GTimeZone *
+dup_local_zone (guint *serial)
+{
+  GTimeZone *zone;
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&local_zone_lock);
+  if (local_zone == NULL || now - local_zone_made >= LOCAL_ZONE_REFRESH_USEC)
+    {
+      GTimeZone *fresh = g_time_zone_new_local ();
+
+      if (local_zone == NULL || g_strcmp0 (g_time_zone_get_identifier (fresh),
+                                           g_time_zone_get_identifier (local_zone)) != 0)
+        local_zone_serial++;
+      g_clear_pointer (&local_zone, g_time_zone_unref);
+      local_zone = fresh;
+      local_zone_made = now;
+    }
+  zone = g_time_zone_ref (local_zone);
+  if (serial != NULL)
+    *serial = local_zone_serial;
+  g_mutex_unlock (&local_zone_lock);
+  return zone;
+}
+
+/**
+ * messenger_dup_local_time_zone:
+ *
+ * The local time zone, as g_time_zone_new_local() but without reading the
+ * system's zone file at each call.  Any thread.
+ */
+GTimeZone *
+messenger_dup_local_time_zone (void)
+{
+  return dup_local_zone (NULL);
+}
+
+/* Days since 1970-01-01 in @zone, for @usec since the epoch. */
+static gint64
+local_day_of (GTimeZone *zone,
+              gint64     usec)
+{
+  gint64 seconds = usec / G_USEC_PER_SEC;
+  int interval = g_time_zone_find_interval (zone, G_TIME_TYPE_UNIVERSAL, seconds);
+  gint64 local = seconds + (interval >= 0 ? g_time_zone_get_offset (zone, interval) : 0);
+
+  /* Floor division: times before 1970 are on earlier days. */
+  return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+}
+
+/**
+ * messenger_local_day_now:
+ *
+ * Today's number in messenger_message_get_local_day()'s terms.
+ */
+gint64
+messenger_local_day_now (void)
+{
+  g_autoptr(GTimeZone) zone = dup_local_zone (NULL);
+
+  return local_day_of (zone, g_get_real_time ());
+}
 
 G_DEFINE_FINAL_TYPE (MessengerMessage, messenger_message, G_TYPE_OBJECT)
 
@@ -155,7 +233,35 @@ messenger_message_dup_date_time (MessengerMessage *self)
   utc = g_date_time_new_from_unix_utc (self->time / G_USEC_PER_SEC);
   if (utc == NULL)
     return NULL;
-  return g_date_time_to_local (utc);
+  {
+    g_autoptr(GTimeZone) zone = messenger_dup_local_time_zone ();
+
+    return g_date_time_to_timezone (utc, zone);
+  }
+}
+
+/**
+ * messenger_message_get_local_day:
+ *
+ * The local day of the message's time, as a number of days since
+ * 1970-01-01: two messages are on the same day when the numbers are equal.
+ * Cheap (no #GDateTime, no zone file read).
+ */
+gint64
+messenger_message_get_local_day (MessengerMessage *self)
+{
+  g_autoptr(GTimeZone) zone = NULL;
+  guint serial;
+
+  g_return_val_if_fail (MESSENGER_IS_MESSAGE (self), 0);
+
+  zone = dup_local_zone (&serial);
+  if (self->local_day_serial != serial)
+    {
+      self->local_day = local_day_of (zone, self->time);
+      self->local_day_serial = serial;
+    }
+  return self->local_day;
 }
 
 gint64

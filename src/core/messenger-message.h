@@ -47,6 +47,10 @@ const char             *messenger_message_get_sender_name (MessengerMessage *sel
 gint64                  messenger_message_get_time        (MessengerMessage *self);
 /* A new local GDateTime of the sort time. */
 GDateTime              *messenger_message_dup_date_time   (MessengerMessage *self);
+gint64                  messenger_message_get_local_day   (MessengerMessage *self);
+
+GTimeZone              *messenger_dup_local_time_zone     (void);
+gint64                  messenger_local_day_now           (void);
 /* XEP-0203 stamp when it arrived delayed, else 0. */
 gint64                  messenger_message_get_delay_time  (MessengerMessage *self);
 MessengerDeliveryState  messenger_message_get_state       (MessengerMessage *self);

@@ -331,10 +331,26 @@ messenger_profile_start (MessengerProfile *self)
                                         local_server_started_cb, g_object_ref (self));
 }
 
+#define SHUTDOWN_CLOSE_TIMEOUT_MS 1000
+
+static gboolean
+shutdown_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 void
 messenger_profile_shutdown (MessengerProfile *self)
 {
   guint n;
+
+  g_autoptr(GPtrArray) closing = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 deadline = g_get_monotonic_time () + SHUTDOWN_CLOSE_TIMEOUT_MS * 1000;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
 
   g_return_if_fail (MESSENGER_IS_PROFILE (self));
 
@@ -343,9 +359,33 @@ messenger_profile_shutdown (MessengerProfile *self)
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(MessengerSession) session = g_list_model_get_item (G_LIST_MODEL (self->sessions), i);
+      XmppClient *client = messenger_account_get_client (messenger_session_get_account (session));
 
+      /* A connected stream is closed in order (asynchronously): keep the
+       * client to wait for it. */
+      if (client != NULL && xmpp_client_get_state (client) == XMPP_CLIENT_STATE_CONNECTED)
+        g_ptr_array_add (closing, g_object_ref (client));
       _messenger_session_shutdown (session);
     }
+
+  /* Wait for the closes (the server then ends the sessions at once
+   * rather than keeping them resumable), at most about a second: the
+   * process exits after this. */
+  timeout_id = g_timeout_add (SHUTDOWN_CLOSE_TIMEOUT_MS, shutdown_timeout_cb, &timed_out);
+  while (!timed_out && g_get_monotonic_time () < deadline)
+    {
+      gboolean pending = FALSE;
+
+      for (guint i = 0; i < closing->len; i++)
+        if (xmpp_client_get_state (closing->pdata[i]) != XMPP_CLIENT_STATE_DISCONNECTED)
+          pending = TRUE;
+      if (!pending)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  if (!timed_out)
+    g_source_remove (timeout_id);
+
   if (self->local_server != NULL)
     messenger_local_server_stop (self->local_server);
 }

@@ -17,10 +17,11 @@
 
 #include "messenger-roster-edit.h"
 
+/* What an edit's GTask carries while its request is out. */
 typedef struct
 {
   MessengerRoster *roster;
-  XmppJid         *jid;
+  XmppJid         *jid;   /* the contact, bare */
 } EditData;
 
 static void
@@ -155,48 +156,63 @@ clean_groups (const char * const *groups)
   return g_strv_builder_end (builder);
 }
 
-static GTask *
-new_task (MessengerRoster     *roster,
-          XmppJid             *jid,
-          GCancellable        *cancellable,
-          GAsyncReadyCallback  callback,
-          gpointer             user_data,
-          gpointer             source_tag)
+static char *
+trimmed (const char *name)
 {
-  GTask *task = g_task_new (roster, cancellable, callback, user_data);
+  return name != NULL ? g_strstrip (g_strdup (name)) : NULL;
+}
+
+/* The start every edit shares: a task tagged @source_tag, the contact's
+ * bare JID (not our own) in its EditData, and the roster of the current
+ * session in @xmpp_roster.  NULL when the task has already failed. */
+static GTask *
+start_edit (MessengerRoster      *roster,
+            const char           *jid,
+            GCancellable         *cancellable,
+            GAsyncReadyCallback   callback,
+            gpointer              user_data,
+            gpointer              source_tag,
+            XmppRoster          **xmpp_roster)
+{
+  g_autoptr(GTask) task = g_task_new (roster, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
   EditData *data = g_new0 (EditData, 1);
 
   g_task_set_source_tag (task, source_tag);
   data->roster = g_object_ref (roster);
-  data->jid = jid != NULL ? xmpp_jid_ref (jid) : NULL;
+  data->jid = parse_contact_jid (roster, jid, &error);
   g_task_set_task_data (task, data, (GDestroyNotify) edit_data_free);
-  return task;
+  if (data->jid == NULL || (*xmpp_roster = online_roster (roster, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return NULL;
+    }
+  return g_steal_pointer (&task);
 }
 
-/* --- add ------------------------------------------------------------ */
-
-static void
-add_set_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+static gboolean
+finish_edit (MessengerRoster  *roster,
+             GAsyncResult     *result,
+             gpointer          source_tag,
+             GError          **error)
 {
-  g_autoptr(GTask) task = user_data;
+  g_return_val_if_fail (g_task_is_valid (result, roster), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* After an add: ask to see their presence, unless we already do or
+ * already asked (asking again would only make their client show the
+ * request twice). */
+static void
+subscribe (GTask *task)
+{
   EditData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  MessengerAccount *account;
-  MessengerContact *contact;
+  MessengerAccount *account = messenger_roster_get_account (data->roster);
+  MessengerContact *contact = messenger_roster_lookup (data->roster, xmpp_jid_get_bare_string (data->jid));
   XmppPresenceManager *presence;
 
-  if (!xmpp_roster_set_finish (XMPP_ROSTER (source), result, &error))
-    {
-      g_task_return_error (task, plain_error (g_steal_pointer (&error)));
-      return;
-    }
-
-  /* Ask to see their presence, unless we already do or already asked:
-   * asking again would only make their client show the request twice. */
-  account = messenger_roster_get_account (data->roster);
-  contact = messenger_roster_lookup (data->roster, xmpp_jid_get_bare_string (data->jid));
   if (contact != NULL
       && (messenger_contact_get_awaiting_approval (contact)
           || messenger_contact_get_subscription (contact) == MESSENGER_SUBSCRIPTION_TO
@@ -217,6 +233,47 @@ add_set_cb (GObject      *source,
   g_task_return_boolean (task, TRUE);
 }
 
+static void
+request_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  gpointer tag = g_task_get_source_tag (task);
+  g_autoptr(GError) error = NULL;
+  gboolean done;
+
+  /* Removing is the one edit that is not a roster set. */
+  if (tag == messenger_roster_remove_contact_async)
+    done = xmpp_roster_remove_finish (XMPP_ROSTER (source), result, &error);
+  else
+    done = xmpp_roster_set_finish (XMPP_ROSTER (source), result, &error);
+
+  if (!done)
+    g_task_return_error (task, plain_error (g_steal_pointer (&error)));
+  else if (tag == messenger_roster_add_contact_async)
+    subscribe (task);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* A roster set of the task's contact with @name and @groups (cleaned);
+ * takes @task. */
+static void
+send_set (GTask              *task,
+          XmppRoster         *xmpp_roster,
+          const char         *name,
+          const char * const *groups)
+{
+  EditData *data = g_task_get_task_data (task);
+  g_auto(GStrv) clean = clean_groups (groups);
+  g_autoptr(XmppRosterItem) item = xmpp_roster_item_new (data->jid, name, (const char * const *) clean);
+
+  xmpp_roster_set_async (xmpp_roster, item, g_task_get_cancellable (task), request_cb, task);
+}
+
+/* --- add ------------------------------------------------------------ */
+
 void
 messenger_roster_add_contact_async (MessengerRoster     *roster,
                                     const char          *jid,
@@ -227,28 +284,18 @@ messenger_roster_add_contact_async (MessengerRoster     *roster,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(XmppJid) bare = NULL;
-  g_autoptr(XmppRosterItem) item = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) clean = NULL;
   g_autofree char *clean_name = NULL;
   XmppRoster *xmpp_roster;
 
   g_return_if_fail (MESSENGER_IS_ROSTER (roster));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  bare = parse_contact_jid (roster, jid, &error);
-  task = new_task (roster, bare, cancellable, callback, user_data, messenger_roster_add_contact_async);
-  if (bare == NULL || (xmpp_roster = online_roster (roster, &error)) == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  clean = clean_groups (groups);
-  clean_name = name != NULL ? g_strstrip (g_strdup (name)) : NULL;
-  item = xmpp_roster_item_new (bare, clean_name, (const char * const *) clean);
-  xmpp_roster_set_async (xmpp_roster, item, cancellable, add_set_cb, g_steal_pointer (&task));
+  task = start_edit (roster, jid, cancellable, callback, user_data, messenger_roster_add_contact_async,
+                     &xmpp_roster);
+  if (task == NULL)
+    return;
+  clean_name = trimmed (name);
+  send_set (g_steal_pointer (&task), xmpp_roster, clean_name, groups);
 }
 
 gboolean
@@ -256,27 +303,10 @@ messenger_roster_add_contact_finish (MessengerRoster  *roster,
                                      GAsyncResult     *result,
                                      GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, roster), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == messenger_roster_add_contact_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_edit (roster, result, messenger_roster_add_contact_async, error);
 }
 
 /* --- remove --------------------------------------------------------- */
-
-static void
-remove_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!xmpp_roster_remove_finish (XMPP_ROSTER (source), result, &error))
-    g_task_return_error (task, plain_error (g_steal_pointer (&error)));
-  else
-    g_task_return_boolean (task, TRUE);
-}
 
 void
 messenger_roster_remove_contact_async (MessengerRoster     *roster,
@@ -286,21 +316,18 @@ messenger_roster_remove_contact_async (MessengerRoster     *roster,
                                        gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(XmppJid) bare = NULL;
-  g_autoptr(GError) error = NULL;
   XmppRoster *xmpp_roster;
+  EditData *data;
 
   g_return_if_fail (MESSENGER_IS_ROSTER (roster));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  bare = parse_contact_jid (roster, jid, &error);
-  task = new_task (roster, bare, cancellable, callback, user_data, messenger_roster_remove_contact_async);
-  if (bare == NULL || (xmpp_roster = online_roster (roster, &error)) == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  xmpp_roster_remove_async (xmpp_roster, bare, cancellable, remove_cb, g_steal_pointer (&task));
+  task = start_edit (roster, jid, cancellable, callback, user_data, messenger_roster_remove_contact_async,
+                     &xmpp_roster);
+  if (task == NULL)
+    return;
+  data = g_task_get_task_data (task);
+  xmpp_roster_remove_async (xmpp_roster, data->jid, cancellable, request_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -308,27 +335,10 @@ messenger_roster_remove_contact_finish (MessengerRoster  *roster,
                                         GAsyncResult     *result,
                                         GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, roster), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == messenger_roster_remove_contact_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_edit (roster, result, messenger_roster_remove_contact_async, error);
 }
 
 /* --- rename and groups ---------------------------------------------- */
-
-static void
-update_set_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!xmpp_roster_set_finish (XMPP_ROSTER (source), result, &error))
-    g_task_return_error (task, plain_error (g_steal_pointer (&error)));
-  else
-    g_task_return_boolean (task, TRUE);
-}
 
 /* A roster set for a contact already in the roster: @name and @groups
  * replace what is there unless the matching flag says keep it. */
@@ -345,36 +355,26 @@ update_contact (MessengerRoster     *roster,
                 gpointer             source_tag)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(XmppJid) bare = NULL;
-  g_autoptr(XmppRosterItem) item = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) clean = NULL;
   g_autofree char *clean_name = NULL;
   MessengerContact *contact;
   XmppRoster *xmpp_roster;
+  EditData *data;
 
-  bare = parse_contact_jid (roster, jid, &error);
-  task = new_task (roster, bare, cancellable, callback, user_data, source_tag);
-  if (bare == NULL || (xmpp_roster = online_roster (roster, &error)) == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  contact = messenger_roster_lookup (roster, xmpp_jid_get_bare_string (bare));
+  task = start_edit (roster, jid, cancellable, callback, user_data, source_tag, &xmpp_roster);
+  if (task == NULL)
+    return;
+  data = g_task_get_task_data (task);
+  contact = messenger_roster_lookup (roster, xmpp_jid_get_bare_string (data->jid));
   if (contact == NULL)
     {
       g_task_return_new_error (task, XMPP_ERROR, XMPP_ERROR_INVALID_ARGUMENT,
-                               _("%s is not in your contacts."), xmpp_jid_get_bare_string (bare));
+                               _("%s is not in your contacts."), xmpp_jid_get_bare_string (data->jid));
       return;
     }
 
-  clean = clean_groups (set_groups ? groups : messenger_contact_get_groups (contact));
-  if (set_name)
-    clean_name = name != NULL ? g_strstrip (g_strdup (name)) : NULL;
-  else
-    clean_name = g_strdup (messenger_contact_get_name (contact));
-  item = xmpp_roster_item_new (bare, clean_name, (const char * const *) clean);
-  xmpp_roster_set_async (xmpp_roster, item, cancellable, update_set_cb, g_steal_pointer (&task));
+  clean_name = set_name ? trimmed (name) : g_strdup (messenger_contact_get_name (contact));
+  send_set (g_steal_pointer (&task), xmpp_roster, clean_name,
+            set_groups ? groups : messenger_contact_get_groups (contact));
 }
 
 void
@@ -397,10 +397,7 @@ messenger_roster_rename_contact_finish (MessengerRoster  *roster,
                                         GAsyncResult     *result,
                                         GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, roster), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == messenger_roster_rename_contact_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_edit (roster, result, messenger_roster_rename_contact_async, error);
 }
 
 void
@@ -423,8 +420,5 @@ messenger_roster_set_contact_groups_finish (MessengerRoster  *roster,
                                             GAsyncResult     *result,
                                             GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, roster), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == messenger_roster_set_contact_groups_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_edit (roster, result, messenger_roster_set_contact_groups_async, error);
 }

@@ -43,6 +43,9 @@ struct _MessengerRoster
   GListStore       *groups;     /* MessengerGroup, by name, ungrouped last */
   GHashTable       *by_name;    /* roster name ("" ungrouped) → MessengerGroup (borrowed) */
   char             *version;
+  /* While merging a full roster: new groups, not yet in the groups model
+   * (NULL otherwise); new contacts join groups with add_later. */
+  GPtrArray        *new_groups;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -88,6 +91,11 @@ ensure_group (MessengerRoster *self,
     {
       group = _messenger_group_new (roster_name);
       g_hash_table_insert (self->by_name, g_strdup (roster_name != NULL ? roster_name : ""), group);
+      if (self->new_groups != NULL)
+        {
+          g_ptr_array_add (self->new_groups, group);
+          return group;
+        }
       g_list_store_insert_sorted (self->groups, group, _messenger_group_compare, NULL);
       g_object_unref (group);
     }
@@ -101,9 +109,14 @@ drop_group_if_empty (MessengerRoster *self,
   const char *roster_name = messenger_group_get_roster_name (group);
   guint position;
 
-  if (messenger_group_get_total_count (group) > 0)
+  if (messenger_group_get_total_count (group) > 0 || _messenger_group_has_pending (group))
     return;
-  if (g_list_store_find (self->groups, group, &position))
+  if (self->new_groups != NULL && g_ptr_array_find (self->new_groups, group, &position))
+    {
+      g_hash_table_remove (self->by_name, roster_name != NULL ? roster_name : "");
+      g_ptr_array_remove_index (self->new_groups, position);
+    }
+  else if (g_list_store_find (self->groups, group, &position))
     {
       g_hash_table_remove (self->by_name, roster_name != NULL ? roster_name : "");
       g_list_store_remove (self->groups, position);
@@ -121,16 +134,20 @@ belongs_to (MessengerContact *contact,
   return messenger_contact_is_in_group (contact, roster_name);
 }
 
+/* With @later (merging, new contacts in JID order), the groups hear of
+ * @contact when the merge ends, in one items-changed per run. */
 static void
 join_groups (MessengerRoster  *self,
-             MessengerContact *contact)
+             MessengerContact *contact,
+             gboolean          later)
 {
   const char * const *names = messenger_contact_get_groups (contact);
+  void (*add) (MessengerGroup *, MessengerContact *) = later ? _messenger_group_add_later : _messenger_group_add;
 
   if (names[0] == NULL)
-    _messenger_group_add (ensure_group (self, NULL), contact);
+    add (ensure_group (self, NULL), contact);
   for (guint i = 0; names[i] != NULL; i++)
-    _messenger_group_add (ensure_group (self, names[i]), contact);
+    add (ensure_group (self, names[i]), contact);
 }
 
 /* Puts @contact in exactly the groups it names (the ungrouped one when
@@ -154,11 +171,23 @@ sync_groups (MessengerRoster  *self,
             g_ptr_array_add (emptied, g_object_ref (group));
         }
     }
+  /* Groups made by a merge in progress: not in the model yet. */
+  for (guint i = 0; self->new_groups != NULL && i < self->new_groups->len; i++)
+    {
+      MessengerGroup *group = self->new_groups->pdata[i];
+
+      if (leaving || !belongs_to (contact, group))
+        {
+          _messenger_group_remove (group, contact);
+          if (messenger_group_get_total_count (group) == 0)
+            g_ptr_array_add (emptied, g_object_ref (group));
+        }
+    }
   for (guint i = 0; i < emptied->len; i++)
     drop_group_if_empty (self, emptied->pdata[i]);
 
   if (!leaving)
-    join_groups (self, contact);
+    join_groups (self, contact, FALSE);
 }
 
 static void
@@ -276,7 +305,7 @@ insert_contact (MessengerRoster  *self,
                 MessengerContact *contact)
 {
   g_ptr_array_insert (self->contacts, position, g_object_ref (contact));
-  join_groups (self, contact);
+  join_groups (self, contact, self->new_groups != NULL);
   _messenger_contact_set_observer (contact, contact_changed_cb, self);
 }
 
@@ -324,6 +353,49 @@ compare_items_by_jid (gconstpointer a,
   return strcmp (xmpp_jid_get_bare_string (ia->jid), xmpp_jid_get_bare_string (ib->jid));
 }
 
+static int
+compare_group_pointers (gconstpointer a,
+                        gconstpointer b);
+
+/* Inserts @new_groups into the groups model, each run of groups that go
+ * between the same two shown groups in one splice. */
+static void
+splice_groups (MessengerRoster *self,
+               GPtrArray       *new_groups)
+{
+  GListModel *model = G_LIST_MODEL (self->groups);
+  guint i = 0, position = 0;
+
+  g_ptr_array_sort (new_groups, compare_group_pointers);
+  while (i < new_groups->len)
+    {
+      guint n = g_list_model_get_n_items (model), j;
+
+      /* Where new_groups[i] goes. */
+      while (position < n)
+        {
+          g_autoptr(MessengerGroup) shown = g_list_model_get_item (model, position);
+
+          if (_messenger_group_compare (shown, new_groups->pdata[i], NULL) > 0)
+            break;
+          position++;
+        }
+      j = i + 1;
+      if (position < n)
+        {
+          g_autoptr(MessengerGroup) next = g_list_model_get_item (model, position);
+
+          while (j < new_groups->len && _messenger_group_compare (next, new_groups->pdata[j], NULL) > 0)
+            j++;
+        }
+      else
+        j = new_groups->len;
+      g_list_store_splice (self->groups, position, 0, new_groups->pdata + i, j - i);
+      position += j - i;
+      i = j;
+    }
+}
+
 /* A full roster result: merged with what is shown in one pass over both
  * JID-ordered lists.  Changed runs are emitted before a kept contact is
  * updated, as its update emits items-changed of its own. */
@@ -332,11 +404,16 @@ replace_roster (MessengerRoster *self,
                 GPtrArray       *items)
 {
   g_autoptr(GPtrArray) sorted = g_ptr_array_copy (items, NULL, NULL);
+  g_autoptr(GPtrArray) new_groups = g_ptr_array_new_with_free_func (g_object_unref);
   guint position = 0, j = 0, run_start = 0, run_removed = 0, run_added = 0;
+  GHashTableIter iter;
+  gpointer group;
 
   /* The copy would free the items with it. */
   g_ptr_array_set_free_func (sorted, NULL);
   g_ptr_array_sort (sorted, compare_items_by_jid);
+  g_return_if_fail (self->new_groups == NULL);
+  self->new_groups = new_groups;
 
 #define FLUSH_RUN() \
   G_STMT_START { \
@@ -393,6 +470,15 @@ replace_roster (MessengerRoster *self,
   FLUSH_RUN ();
 
 #undef FLUSH_RUN
+
+  /* The new groups join the groups model, one change per run of them
+   * (one, into an empty model), then each group announces its new
+   * members, one change per run (one, into an empty group). */
+  self->new_groups = NULL;
+  splice_groups (self, new_groups);
+  g_hash_table_iter_init (&iter, self->by_name);
+  while (g_hash_table_iter_next (&iter, NULL, &group))
+    _messenger_group_flush_appended (group);
 }
 
 static void

@@ -7,8 +7,8 @@
  *                                           write 2        (up to MAX_BATCH_WRITES,
  *                                           …               or MAX_BATCH_USEC)
  *                                           COMMIT
- *   callback ◀── idle source on the ──────── one per batch and context
- *               task's main context
+ *   callback ◀── source on the task's ─────── appended to the context's
+ *               main context, ≤ 64 a turn     completion queue
  *
  *   sync reads ──▶ borrow a read-only connection from the pool (WAL: readers
  *                  never wait for the writer) ──▶ give it back
@@ -26,7 +26,7 @@
  * being killed (tested), and a power cut can lose the last transactions but
  * never corrupts the file.
  *
- * Completions are posted as idle sources rather than through
+ * Completions are posted to a source rather than through
  * g_main_context_invoke(), which would run them on the writer thread when the
  * caller's context happens to be free; and so the writer never drops the last
  * reference to a task, and hence never to the store, which would have it join
@@ -85,17 +85,82 @@ store_write_free (StoreWrite *write)
   g_free (write);
 }
 
-/* Completion, on the main context of the tasks */
+/* Completion, on the main context of the tasks
+ *
+ * Each main context has one queue of committed writes, in commit order, and
+ * at most one source draining it.  The source completes a bounded slice per
+ * dispatch (COMPLETE_MAX_WRITES or COMPLETE_MAX_USEC, whichever comes
+ * first: each completion runs its caller synchronously, the core and the UI
+ * included) and, with more to do, waits COMPLETE_YIELD_USEC so that the
+ * sources of lower priority (layout, painting) run between two slices.  A
+ * 1,024-write batch completed at once stalled the main loop for seconds.
+ * One queue per context keeps the order across batches: a later batch's
+ * writes are appended behind the earlier ones, never completed before. */
+
+#define COMPLETE_MAX_WRITES 64
+#define COMPLETE_MAX_USEC   (4 * G_TIME_SPAN_MILLISECOND)
+#define COMPLETE_YIELD_USEC (1 * G_TIME_SPAN_MILLISECOND)
+
+typedef struct
+{
+  GMainContext *context;   /* owned */
+  GSource      *source;    /* borrowed: the source owns the queue */
+  GQueue        writes;    /* StoreWrite, owned; under completion_lock */
+} CompletionQueue;
+
+static GMutex      completion_lock;
+static GHashTable *completion_queues;  /* GMainContext → CompletionQueue, under completion_lock */
+
+static void
+completion_queue_free (gpointer data)
+{
+  CompletionQueue *queue = data;
+  GQueue writes = G_QUEUE_INIT;
+
+  g_mutex_lock (&completion_lock);
+  if (completion_queues != NULL
+      && g_hash_table_lookup (completion_queues, queue->context) == queue)
+    g_hash_table_remove (completion_queues, queue->context);
+  writes = queue->writes;
+  g_queue_init (&queue->writes);
+  g_mutex_unlock (&completion_lock);
+
+  /* Only when the context went away with writes still queued. */
+  g_queue_clear_full (&writes, (GDestroyNotify) store_write_free);
+  g_main_context_unref (queue->context);
+  g_free (queue);
+}
 
 static gboolean
 complete_writes_cb (gpointer data)
 {
-  GPtrArray *writes = data;
-  guint i;
+  CompletionQueue *queue = data;
+  gint64 start = g_get_monotonic_time ();
+  guint done = 0;
 
-  for (i = 0; i < writes->len; i++)
+  for (;;)
     {
-      StoreWrite *write = g_ptr_array_index (writes, i);
+      StoreWrite *write;
+
+      g_mutex_lock (&completion_lock);
+      write = g_queue_pop_head (&queue->writes);
+      if (write == NULL)
+        {
+          /* Drained: later writes get a new queue and source. */
+          if (g_hash_table_lookup (completion_queues, queue->context) == queue)
+            g_hash_table_remove (completion_queues, queue->context);
+          g_mutex_unlock (&completion_lock);
+          return G_SOURCE_REMOVE;
+        }
+      if (done >= COMPLETE_MAX_WRITES || g_get_monotonic_time () - start >= COMPLETE_MAX_USEC)
+        {
+          /* Enough for this iteration: let the others run, then go on. */
+          g_queue_push_head (&queue->writes, write);
+          g_source_set_ready_time (queue->source, g_get_monotonic_time () + COMPLETE_YIELD_USEC);
+          g_mutex_unlock (&completion_lock);
+          return G_SOURCE_CONTINUE;
+        }
+      g_mutex_unlock (&completion_lock);
 
       if (write->error != NULL)
         g_task_return_error (write->task, g_steal_pointer (&write->error));
@@ -103,36 +168,62 @@ complete_writes_cb (gpointer data)
         g_task_return_pointer (write->task,
                                g_steal_pointer (&write->result),
                                write->result_free);
+      store_write_free (write);
+      done++;
     }
-
-  return G_SOURCE_REMOVE;
 }
+
+static gboolean
+completion_source_dispatch (GSource     *source,
+                            GSourceFunc  callback,
+                            gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs completion_source_funcs = {
+  NULL, NULL, completion_source_dispatch, NULL, NULL, NULL,
+};
 
 static void
 post_completions (GPtrArray *batch)
 {
-  guint i = 0;
+  g_mutex_lock (&completion_lock);
+  if (completion_queues == NULL)
+    completion_queues = g_hash_table_new (NULL, NULL);
 
-  /* One idle source for each run of writes from the same context, in
-   * commit order (sources of one priority dispatch in the order attached). */
-  while (i < batch->len)
+  for (guint i = 0; i < batch->len; i++)
     {
-      GMainContext *context = g_task_get_context (((StoreWrite *) g_ptr_array_index (batch, i))->task);
-      GPtrArray *group = g_ptr_array_new_with_free_func ((GDestroyNotify) store_write_free);
-      g_autoptr(GSource) source = NULL;
+      StoreWrite *write = g_ptr_array_index (batch, i);
+      GMainContext *context = g_task_get_context (write->task);
+      CompletionQueue *queue = g_hash_table_lookup (completion_queues, context);
 
-      while (i < batch->len
-             && g_task_get_context (((StoreWrite *) g_ptr_array_index (batch, i))->task) == context)
-        g_ptr_array_add (group, g_ptr_array_index (batch, i++));
+      if (queue == NULL)
+        {
+          GSource *source;
 
-      source = g_idle_source_new ();
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, complete_writes_cb, group, (GDestroyNotify) g_ptr_array_unref);
-      g_source_set_static_name (source, "[messenger-store] write completion");
-      g_source_attach (source, context);
+          queue = g_new0 (CompletionQueue, 1);
+          queue->context = g_main_context_ref (context);
+          g_queue_init (&queue->writes);
+          source = g_source_new (&completion_source_funcs, sizeof (GSource));
+          queue->source = source;
+          g_source_set_priority (source, G_PRIORITY_DEFAULT);
+          g_source_set_callback (source, complete_writes_cb, queue, completion_queue_free);
+          g_source_set_static_name (source, "[messenger-store] write completion");
+          g_source_set_ready_time (source, 0);
+          g_hash_table_insert (completion_queues, context, queue);
+          /* The callback takes the lock before it looks at the queue. */
+          g_queue_push_tail (&queue->writes, write);
+          g_source_attach (source, context);
+          g_source_unref (source);
+          continue;
+        }
+      g_queue_push_tail (&queue->writes, write);
     }
+  g_mutex_unlock (&completion_lock);
 
-  /* The groups own the writes now. */
+  /* The queues own the writes now (the batch has no free function). */
   g_ptr_array_set_size (batch, 0);
 }
 

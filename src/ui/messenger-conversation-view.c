@@ -83,6 +83,7 @@ struct _MessengerConversationView
   gint64                   unread_marker_id;
   gint64                   marked_up_to;
   gboolean                 stick_to_bottom;
+  gint64                   changed_frame;
   double                   last_upper;
   double                   last_page_size;
   guint                    scroll_source;
@@ -288,14 +289,6 @@ update_thread_widgets (MessengerConversationView *self)
 
 /* Rows */
 
-static gboolean
-same_day (GDateTime *a,
-          GDateTime *b)
-{
-  return g_date_time_get_year (a) == g_date_time_get_year (b)
-         && g_date_time_get_day_of_year (a) == g_date_time_get_day_of_year (b);
-}
-
 static void
 decorate_row (MessengerConversationView *self,
               GtkListItem               *list_item)
@@ -313,10 +306,11 @@ decorate_row (MessengerConversationView *self,
     previous = g_list_model_get_item (G_LIST_MODEL (self->messages), position - 1);
   if (previous != NULL)
     {
-      g_autoptr(GDateTime) time = messenger_message_dup_date_time (message);
-      g_autoptr(GDateTime) previous_time = messenger_message_dup_date_time (previous);
-
-      show_day = !same_day (time, previous_time);
+      /* Day numbers, not GDateTimes: this runs for every bound row each
+       * time the window moves (notify::position), hundreds of times a
+       * second in a flood.  The setters below do nothing when nothing
+       * changed. */
+      show_day = messenger_message_get_local_day (message) != messenger_message_get_local_day (previous);
       show_sender = show_day
                     || messenger_message_get_outgoing (previous) != messenger_message_get_outgoing (message)
                     || g_strcmp0 (messenger_message_get_sender_name (previous),
@@ -484,6 +478,12 @@ load_more_cb (gpointer user_data)
   self->load_source = 0;
   if (self->messages == NULL)
     return G_SOURCE_REMOVE;
+  /* Following the newest end with a scroll to it pending (the rows just
+   * changed): the value is not where the person is.  An older page now
+   * would drop the newest rows from a full window and stop following. */
+  if (self->stick_to_bottom && !messenger_message_list_get_has_newer (self->messages)
+      && !is_at_bottom (self))
+    return G_SOURCE_REMOVE;
 
   value = gtk_adjustment_get_value (self->vadjustment);
   upper = gtk_adjustment_get_upper (self->vadjustment);
@@ -518,6 +518,28 @@ maybe_load_more (MessengerConversationView *self)
     self->load_source = g_idle_add (load_more_cb, self);
 }
 
+static gint64
+frame_counter (MessengerConversationView *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self->list_view));
+
+  return clock != NULL ? gdk_frame_clock_get_frame_counter (clock) : -1;
+}
+
+/* Has the model changed since the last frames were laid out?  Then a move
+ * of the adjustment is the list view's doing, not the person's: rows
+ * dropped at the top of a full window move the value up by their height,
+ * and when as much is added at the bottom the upper bound stays the same,
+ * which looked like a scroll away from the bottom (a flood lost the
+ * bottom in most runs). */
+static gboolean
+content_just_changed (MessengerConversationView *self)
+{
+  gint64 now = frame_counter (self);
+
+  return now < 0 || now <= self->changed_frame + 2;
+}
+
 static void
 value_changed_cb (MessengerConversationView *self)
 {
@@ -527,13 +549,17 @@ value_changed_cb (MessengerConversationView *self)
 
   if (is_at_bottom (self) && !has_newer)
     {
+      /* New messages push the oldest out, even after reading back. */
+      if (self->messages != NULL)
+        messenger_message_list_follow_newest (self->messages);
       if (!self->stick_to_bottom)
         {
           self->stick_to_bottom = TRUE;
           schedule_mark_read (self);
         }
     }
-  else if (upper == self->last_upper && page_size == self->last_page_size)
+  else if (upper == self->last_upper && page_size == self->last_page_size
+           && !(self->stick_to_bottom && content_just_changed (self)))
     /* The content did not change: the person scrolled away. */
     self->stick_to_bottom = FALSE;
   else if (self->stick_to_bottom)
@@ -543,6 +569,19 @@ value_changed_cb (MessengerConversationView *self)
   self->last_page_size = page_size;
   update_jump_button (self);
   maybe_load_more (self);
+}
+
+static gboolean
+user_scroll_cb (MessengerConversationView *self,
+                double                     dx,
+                double                     dy)
+{
+  if (dy < 0)
+    {
+      self->stick_to_bottom = FALSE;
+      g_clear_handle_id (&self->scroll_source, g_source_remove);
+    }
+  return FALSE;
 }
 
 static void
@@ -601,6 +640,7 @@ messages_changed_cb (MessengerConversationView *self,
 {
   guint n = n_messages (self);
 
+  self->changed_frame = frame_counter (self);
   gtk_widget_set_visible (self->no_messages_page, n == 0);
   /* New messages at the newest end come into view while at the bottom. */
   if (added > 0 && position + added == n && self->stick_to_bottom)
@@ -1013,6 +1053,7 @@ static void
 messenger_conversation_view_init (MessengerConversationView *self)
 {
   GtkListItemFactory *factory;
+  GtkEventController *controller;
 
   self->bound_items = g_ptr_array_new ();
   self->stick_to_bottom = TRUE;
@@ -1025,6 +1066,12 @@ messenger_conversation_view_init (MessengerConversationView *self)
   g_signal_connect_object (factory, "unbind", G_CALLBACK (unbind_row_cb), self, G_CONNECT_SWAPPED);
   gtk_list_view_set_factory (self->list_view, factory);
   g_object_unref (factory);
+
+  /* A wheel or touchpad scroll up is the person's, whatever the rows do. */
+  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (controller, "scroll", G_CALLBACK (user_scroll_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->scrolled_window), controller);
 
   self->vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view));
   g_signal_connect_swapped (self->vadjustment, "value-changed", G_CALLBACK (value_changed_cb), self);

@@ -159,15 +159,9 @@ set_busy (MessengerCreateAccountPage *self,
           gboolean                    busy)
 {
   self->busy = busy;
-  if (busy)
-    _messenger_drop_focus_within (GTK_WIDGET (self));
-  gtk_widget_set_sensitive (self->server_list, !busy);
-  gtk_widget_set_sensitive (self->advanced_list, !busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->fields_list), !busy);
-  gtk_widget_set_visible (GTK_WIDGET (self->continue_spinner), busy);
-  gtk_spinner_set_spinning (self->continue_spinner, busy);
-  gtk_widget_set_visible (GTK_WIDGET (self->create_spinner), busy);
-  gtk_spinner_set_spinning (self->create_spinner, busy);
+  _messenger_form_set_busy (GTK_WIDGET (self), busy,
+                            self->server_list, self->advanced_list, self->fields_list,
+                            self->continue_spinner, self->create_spinner, NULL);
   update_actions (self);
 }
 
@@ -177,17 +171,14 @@ show_server_error (MessengerCreateAccountPage *self,
 {
   GtkWidget *culprit = GTK_WIDGET (self->server_row);
 
-  _messenger_error_label_set (self->server_error_label, error != NULL ? error->message : NULL);
-  if (error == NULL)
-    return;
   if (g_error_matches (error, MESSENGER_REGISTRATION_ERROR, MESSENGER_REGISTRATION_ERROR_UNREACHABLE)
       && *row_text (self->host_row) != '\0')
     {
       culprit = GTK_WIDGET (self->host_row);
       adw_expander_row_set_expanded (self->advanced_row, TRUE);
     }
-  _messenger_widget_set_error (culprit, TRUE);
-  gtk_widget_grab_focus (culprit);
+  _messenger_form_show_error (self->server_error_label, NULL,
+                              error != NULL ? error->message : NULL, error != NULL ? culprit : NULL);
 }
 
 static void
@@ -195,15 +186,7 @@ show_form_error (MessengerCreateAccountPage *self,
                  const char                 *message,
                  AdwEntryRow                *culprit)
 {
-  _messenger_error_label_set (self->form_error_label, message);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->create_button),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message != NULL ? message : "",
-                                  -1);
-  if (culprit != NULL)
-    {
-      _messenger_widget_set_error (GTK_WIDGET (culprit), TRUE);
-      gtk_widget_grab_focus (GTK_WIDGET (culprit));
-    }
+  _messenger_form_show_error (self->form_error_label, self->create_button, message, GTK_WIDGET (culprit));
 }
 
 static void
@@ -351,8 +334,7 @@ certificate_chosen_cb (GObject      *source,
   gboolean trusted;
 
   trusted = messenger_certificate_dialog_choose_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || _messenger_result_cancelled (result)
-      || self->registration == NULL)
+  if (_messenger_answer_unwanted (result, error) || self->registration == NULL)
     return;
   info = messenger_registration_get_certificate_info (self->registration);
   if (!trusted || info == NULL)
@@ -418,14 +400,6 @@ fetch_form (MessengerCreateAccountPage *self)
 }
 
 static void
-restart_cancellable (MessengerCreateAccountPage *self)
-{
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-}
-
-static void
 continue_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
@@ -439,7 +413,7 @@ continue_action (GtkWidget  *widget,
   if (self->busy || !self->server_ok)
     return;
 
-  restart_cancellable (self);
+  _messenger_restart_work (&self->cancellable);
   g_clear_object (&self->registration);
   self->registration = messenger_registration_new (server, &error);
   if (self->registration == NULL)
@@ -448,11 +422,8 @@ continue_action (GtkWidget  *widget,
       return;
     }
 
-  host = g_strstrip (g_strdup (row_text (self->host_row)));
-  _messenger_parse_port (row_text (self->port_row), &port);
-  if (*host != '\0' || port != 0)
-    messenger_registration_set_server (self->registration, *host != '\0' ? host : server,
-                                       port != 0 ? port : (gtk_switch_get_active (self->direct_tls_switch) ? 5223 : 5222));
+  if (_messenger_advanced_server (self->host_row, self->port_row, self->direct_tls_switch, server, &host, &port))
+    messenger_registration_set_server (self->registration, host, port);
   messenger_registration_set_direct_tls (self->registration, gtk_switch_get_active (self->direct_tls_switch));
   _messenger_error_label_set (self->server_error_label, NULL);
   fetch_form (self);
@@ -468,7 +439,7 @@ setup_cb (GObject      *source,
   g_autoptr(MessengerSession) session = NULL;
 
   session = messenger_account_setup_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || _messenger_result_cancelled (result))
+  if (_messenger_answer_unwanted (result, error))
     return;
   set_busy (self, FALSE);
   g_clear_object (&self->account);
@@ -569,7 +540,7 @@ change_server_action (GtkWidget  *widget,
 {
   MessengerCreateAccountPage *self = MESSENGER_CREATE_ACCOUNT_PAGE (widget);
 
-  restart_cancellable (self);
+  _messenger_restart_work (&self->cancellable);
   g_clear_object (&self->registration);
   clear_form (self);
   set_busy (self, FALSE);
@@ -592,16 +563,12 @@ messenger_create_account_page_reset (MessengerCreateAccountPage *self)
 {
   g_return_if_fail (MESSENGER_IS_CREATE_ACCOUNT_PAGE (self));
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  _messenger_cancel_work (&self->cancellable);
   g_clear_object (&self->registration);
   g_clear_object (&self->account);
   clear_form (self);
   gtk_editable_set_text (GTK_EDITABLE (self->server_row), "");
-  gtk_editable_set_text (GTK_EDITABLE (self->host_row), "");
-  gtk_editable_set_text (GTK_EDITABLE (self->port_row), "");
-  gtk_switch_set_active (self->direct_tls_switch, FALSE);
-  adw_expander_row_set_expanded (self->advanced_row, FALSE);
+  _messenger_advanced_reset (self->advanced_row, self->host_row, self->port_row, self->direct_tls_switch);
   _messenger_error_label_set (self->server_error_label, NULL);
   _messenger_widget_set_error (GTK_WIDGET (self->host_row), FALSE);
   gtk_accessible_reset_property (GTK_ACCESSIBLE (self->create_button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
@@ -621,8 +588,7 @@ messenger_create_account_page_dispose (GObject *object)
 {
   MessengerCreateAccountPage *self = MESSENGER_CREATE_ACCOUNT_PAGE (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  _messenger_cancel_work (&self->cancellable);
   g_clear_object (&self->registration);
   g_clear_object (&self->account);
   g_clear_object (&self->profile);
@@ -649,12 +615,7 @@ messenger_create_account_page_class_init (MessengerCreateAccountPageClass *klass
   object_class->dispose = messenger_create_account_page_dispose;
   object_class->finalize = messenger_create_account_page_finalize;
 
-  signals[SIGNAL_ACCOUNT_ADDED] =
-    g_signal_new ("account-added",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, MESSENGER_TYPE_SESSION);
+  signals[SIGNAL_ACCOUNT_ADDED] = _messenger_welcome_page_add_signal (object_class);
 
   gtk_widget_class_install_action (widget_class, "create-account.continue", NULL, continue_action);
   gtk_widget_class_install_action (widget_class, "create-account.create", NULL, create_action);

@@ -82,11 +82,7 @@ set_progress (MessengerLocalServerPage *self,
               const char               *text)
 {
   self->busy = text != NULL;
-  if (self->busy)
-    _messenger_drop_focus_within (GTK_WIDGET (self));
-  gtk_widget_set_sensitive (self->form_list, !self->busy);
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), self->busy);
-  gtk_spinner_set_spinning (self->spinner, self->busy);
+  _messenger_form_set_busy (GTK_WIDGET (self), self->busy, self->form_list, self->spinner, NULL);
   _messenger_error_label_set (self->progress_label, text);
   update_actions (self);
 }
@@ -96,15 +92,7 @@ show_error (MessengerLocalServerPage *self,
             const char               *message,
             GtkWidget                *culprit)
 {
-  _messenger_error_label_set (self->error_label, message);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->start_button),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message != NULL ? message : "",
-                                  -1);
-  if (culprit != NULL)
-    {
-      _messenger_widget_set_error (culprit, TRUE);
-      gtk_widget_grab_focus (culprit);
-    }
+  _messenger_form_show_error (self->error_label, self->start_button, message, culprit);
 }
 
 static void
@@ -140,7 +128,7 @@ setup_cb (GObject      *source,
   g_autoptr(MessengerSession) session = NULL;
 
   session = messenger_account_setup_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || _messenger_result_cancelled (result))
+  if (_messenger_answer_unwanted (result, error))
     return;
   set_progress (self, NULL);
   if (session == NULL)
@@ -180,7 +168,7 @@ created_cb (GObject      *source,
   account = messenger_profile_create_local_account_finish (MESSENGER_PROFILE (source), result, &error);
   /* Starting the server is not cancelled half-way: a page that was reset
    * meanwhile does not go on to sign in. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || _messenger_result_cancelled (result))
+  if (_messenger_answer_unwanted (result, error))
     return;
 
   if (account == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
@@ -224,9 +212,7 @@ start_action (GtkWidget  *widget,
       return;
     }
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  _messenger_restart_work (&self->cancellable);
   self->existing = FALSE;
   show_error (self, NULL, NULL);
   set_progress (self, _("Starting the local server…"));
@@ -259,8 +245,7 @@ messenger_local_server_page_reset (MessengerLocalServerPage *self)
 {
   g_return_if_fail (MESSENGER_IS_LOCAL_SERVER_PAGE (self));
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  _messenger_cancel_work (&self->cancellable);
   fill_default_username (self);
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
   show_error (self, NULL, NULL);
@@ -288,8 +273,7 @@ messenger_local_server_page_dispose (GObject *object)
 {
   MessengerLocalServerPage *self = MESSENGER_LOCAL_SERVER_PAGE (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  _messenger_cancel_work (&self->cancellable);
   g_clear_object (&self->profile);
 
   G_OBJECT_CLASS (messenger_local_server_page_parent_class)->dispose (object);
@@ -303,12 +287,7 @@ messenger_local_server_page_class_init (MessengerLocalServerPageClass *klass)
 
   object_class->dispose = messenger_local_server_page_dispose;
 
-  signals[SIGNAL_ACCOUNT_ADDED] =
-    g_signal_new ("account-added",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, MESSENGER_TYPE_SESSION);
+  signals[SIGNAL_ACCOUNT_ADDED] = _messenger_welcome_page_add_signal (object_class);
 
   gtk_widget_class_install_action (widget_class, "local-server.start", NULL, start_action);
 

@@ -37,6 +37,10 @@ struct _MessengerMessageRow
   gboolean          show_day;
   gboolean          show_sender;
   gboolean          show_unread_marker;
+
+  /* The day label's text is for this message and this today. */
+  gboolean          day_label_valid;
+  gint64            day_label_today;
 };
 
 G_DEFINE_FINAL_TYPE (MessengerMessageRow, messenger_message_row, GTK_TYPE_WIDGET)
@@ -239,7 +243,8 @@ update_state (MessengerMessageRow *self)
   state = messenger_message_get_state (self->message);
   description = messenger_message_row_describe_state (state);
   gtk_image_set_from_icon_name (self->state_image, state_icon_name (state));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->state_image), description);
+  /* Its tooltip is made when asked for (query_state_tooltip_cb): setting
+   * one at every bind costs a round trip to the display server. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->state_image),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description,
                                   -1);
@@ -273,14 +278,59 @@ update_day (MessengerMessageRow *self)
 {
   g_autoptr(GDateTime) time = NULL;
   g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GTimeZone) zone = NULL;
   g_autofree char *day = NULL;
+  gint64 today;
 
   if (self->message == NULL || !self->show_day)
     return;
+  /* The text only changes with the message or with today. */
+  today = messenger_local_day_now ();
+  if (self->day_label_valid && self->day_label_today == today)
+    return;
+  zone = messenger_dup_local_time_zone ();
   time = messenger_message_dup_date_time (self->message);
-  now = g_date_time_new_now_local ();
+  now = g_date_time_new_now (zone);
   day = messenger_message_row_format_day (time, now);
   gtk_label_set_label (self->day_label, day);
+  self->day_label_valid = TRUE;
+  self->day_label_today = today;
+}
+
+static gboolean
+query_time_tooltip_cb (MessengerMessageRow *self,
+                       int                  x,
+                       int                  y,
+                       gboolean             keyboard_mode,
+                       GtkTooltip          *tooltip)
+{
+  g_autoptr(GDateTime) time = NULL;
+  g_autofree char *full = NULL;
+
+  if (self->message == NULL)
+    return FALSE;
+  time = messenger_message_dup_date_time (self->message);
+  if (time == NULL)
+    return FALSE;
+  /* Translators: the date and time of a message, in its tooltip.  See
+   * g_date_time_format(). */
+  full = g_date_time_format (time, _("%A, %B %-d, %Y %H:%M"));
+  gtk_tooltip_set_text (tooltip, full);
+  return TRUE;
+}
+
+static gboolean
+query_state_tooltip_cb (MessengerMessageRow *self,
+                        int                  x,
+                        int                  y,
+                        gboolean             keyboard_mode,
+                        GtkTooltip          *tooltip)
+{
+  if (self->message == NULL || !messenger_message_get_outgoing (self->message))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip,
+                        messenger_message_row_describe_state (messenger_message_get_state (self->message)));
+  return TRUE;
 }
 
 static void
@@ -289,7 +339,6 @@ update_message (MessengerMessageRow *self)
   g_autoptr(GDateTime) time = NULL;
   g_autofree char *markup = NULL;
   g_autofree char *clock = NULL;
-  g_autofree char *full = NULL;
   const char *body, *subject;
   gboolean outgoing;
 
@@ -323,11 +372,9 @@ update_message (MessengerMessageRow *self)
   /* Translators: the time of a message.  A g_date_time_format() format:
    * use "%l:%M %p" for a 12-hour clock. */
   clock = g_date_time_format (time, _("%H:%M"));
-  /* Translators: the date and time of a message, in its tooltip.  See
-   * g_date_time_format(). */
-  full = g_date_time_format (time, _("%A, %B %-d, %Y %H:%M"));
+  /* The full date is the tooltip's, made when asked for
+   * (query_time_tooltip_cb). */
   gtk_label_set_label (self->time_label, clock);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), full);
 
   gtk_widget_set_halign (self->bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
   if (outgoing)
@@ -370,6 +417,7 @@ messenger_message_row_set_message (MessengerMessageRow *self,
 
   if (!g_set_object (&self->message, message))
     return;
+  self->day_label_valid = FALSE;
   g_signal_group_set_target (self->message_signals, message);
   update_message (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE]);
@@ -522,4 +570,10 @@ messenger_message_row_init (MessengerMessageRow *self)
   g_signal_group_connect_swapped (self->message_signals, "notify::state",
                                   G_CALLBACK (state_changed_cb), self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message-row.retry", FALSE);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->time_label), TRUE);
+  g_signal_connect_object (self->time_label, "query-tooltip",
+                           G_CALLBACK (query_time_tooltip_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->state_image), TRUE);
+  g_signal_connect_object (self->state_image, "query-tooltip",
+                           G_CALLBACK (query_state_tooltip_cb), self, G_CONNECT_SWAPPED);
 }

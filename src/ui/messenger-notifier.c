@@ -6,6 +6,11 @@
  * conversation (its id), replaced by the next message and withdrawn when
  * the conversation is read.  Clicking it runs
  * app.open-conversation ((account JID, peer)).
+ *
+ * Sends are coalesced per conversation: at most one every
+ * COALESCE_INTERVAL; what arrives in between waits, each message replacing
+ * the waiting one, and the last is sent when the interval is over.  A
+ * flood of messages is one D-Bus call a second, not one a message.
  */
 #include "config.h"
 
@@ -15,6 +20,18 @@
 #include "messenger-notifier.h"
 #include "messenger-window.h"
 #include "messenger-conversation-view.h"
+
+#define COALESCE_INTERVAL G_USEC_PER_SEC
+
+/* One conversation's notification state, by notification id. */
+typedef struct
+{
+  MessengerNotifier *notifier;      /* borrowed */
+  char              *id;            /* owned: the key */
+  GNotification     *pending;       /* owned: waiting for the interval's end */
+  gint64             last_sent;     /* monotonic µs, 0 when never */
+  guint              timeout_id;
+} Coalesced;
 
 struct _MessengerNotifier
 {
@@ -26,6 +43,7 @@ struct _MessengerNotifier
   /* owned */
   GSettings        *settings;
   MessengerProfile *profile;
+  GHashTable       *coalesced;      /* id → Coalesced */
 };
 
 G_DEFINE_FINAL_TYPE (MessengerNotifier, messenger_notifier, G_TYPE_OBJECT)
@@ -52,6 +70,76 @@ is_shown (MessengerNotifier     *self,
 }
 
 static void
+coalesced_free (gpointer data)
+{
+  Coalesced *coalesced = data;
+
+  g_clear_handle_id (&coalesced->timeout_id, g_source_remove);
+  g_clear_object (&coalesced->pending);
+  g_free (coalesced->id);
+  g_free (coalesced);
+}
+
+static Coalesced *
+lookup_coalesced (MessengerNotifier *self,
+                  const char        *id)
+{
+  Coalesced *coalesced = g_hash_table_lookup (self->coalesced, id);
+
+  if (coalesced == NULL)
+    {
+      coalesced = g_new0 (Coalesced, 1);
+      coalesced->notifier = self;
+      coalesced->id = g_strdup (id);
+      g_hash_table_insert (self->coalesced, coalesced->id, coalesced);
+    }
+  return coalesced;
+}
+
+static void
+send_now (Coalesced     *coalesced,
+          GNotification *notification)
+{
+  coalesced->last_sent = g_get_monotonic_time ();
+  g_application_send_notification (coalesced->notifier->application, coalesced->id, notification);
+}
+
+static gboolean
+send_pending_cb (gpointer data)
+{
+  Coalesced *coalesced = data;
+  g_autoptr(GNotification) notification = g_steal_pointer (&coalesced->pending);
+
+  coalesced->timeout_id = 0;
+  if (notification != NULL)
+    send_now (coalesced, notification);
+  return G_SOURCE_REMOVE;
+}
+
+/* Send @notification, or keep it until the conversation's interval is over. */
+static void
+send_coalesced (MessengerNotifier *self,
+                const char        *id,
+                GNotification     *notification)
+{
+  Coalesced *coalesced = lookup_coalesced (self, id);
+  gint64 now = g_get_monotonic_time ();
+  gint64 next = coalesced->last_sent + COALESCE_INTERVAL;
+
+  if (coalesced->timeout_id == 0 && (coalesced->last_sent == 0 || now >= next))
+    {
+      send_now (coalesced, notification);
+      return;
+    }
+  /* The last message wins. */
+  g_set_object (&coalesced->pending, notification);
+  if (coalesced->timeout_id == 0)
+    coalesced->timeout_id = g_timeout_add_full (G_PRIORITY_DEFAULT,
+                                                (guint) MAX (1, (next - now + 999) / 1000),
+                                                send_pending_cb, coalesced, NULL);
+}
+
+static void
 unread_changed_cb (MessengerNotifier     *self,
                    GParamSpec            *pspec,
                    MessengerConversation *conversation)
@@ -61,6 +149,8 @@ unread_changed_cb (MessengerNotifier     *self,
   if (messenger_conversation_get_unread_count (conversation) > 0)
     return;
   id = notification_id (conversation);
+  /* Read: nothing waits to be sent either. */
+  g_hash_table_remove (self->coalesced, id);
   g_application_withdraw_notification (self->application, id);
 }
 
@@ -96,7 +186,7 @@ message_received_cb (MessengerNotifier           *self,
                                                 messenger_conversation_get_peer (conversation));
 
   id = notification_id (conversation);
-  g_application_send_notification (self->application, id, notification);
+  send_coalesced (self, id, notification);
 
   if (g_object_get_data (G_OBJECT (conversation), "messenger-notifier") == NULL)
     {
@@ -150,6 +240,7 @@ messenger_notifier_dispose (GObject *object)
 {
   MessengerNotifier *self = MESSENGER_NOTIFIER (object);
 
+  g_clear_pointer (&self->coalesced, g_hash_table_unref);
   g_clear_object (&self->profile);
   g_clear_object (&self->settings);
 
@@ -165,4 +256,5 @@ messenger_notifier_class_init (MessengerNotifierClass *klass)
 static void
 messenger_notifier_init (MessengerNotifier *self)
 {
+  self->coalesced = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, coalesced_free);
 }

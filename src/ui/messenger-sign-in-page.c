@@ -115,12 +115,8 @@ set_busy (MessengerSignInPage *self,
           gboolean             busy)
 {
   self->busy = busy;
-  if (busy)
-    _messenger_drop_focus_within (GTK_WIDGET (self));
-  gtk_widget_set_sensitive (self->form_list, !busy);
-  gtk_widget_set_sensitive (self->advanced_list, !busy);
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
-  gtk_spinner_set_spinning (self->spinner, busy);
+  _messenger_form_set_busy (GTK_WIDGET (self), busy,
+                            self->form_list, self->advanced_list, self->spinner, NULL);
   update_actions (self);
 }
 
@@ -207,16 +203,7 @@ show_error (MessengerSignInPage       *self,
       break;
     }
 
-  _messenger_error_label_set (self->error_label, text);
-  if (culprit != NULL)
-    {
-      _messenger_widget_set_error (culprit, TRUE);
-      gtk_widget_grab_focus (culprit);
-    }
-  /* Screen readers hear the error too, not only see it. */
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign_in_button),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
-                                  -1);
+  _messenger_form_show_error (self->error_label, self->sign_in_button, text, culprit);
 }
 
 /* Which server a trusted certificate was for. */
@@ -240,7 +227,7 @@ certificate_chosen_cb (GObject      *source,
   gboolean trusted;
 
   trusted = messenger_certificate_dialog_choose_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || _messenger_result_cancelled (result))
+  if (_messenger_answer_unwanted (result, error))
     return;
   if (!trusted || self->account == NULL)
     {
@@ -277,7 +264,7 @@ setup_cb (GObject      *source,
   g_autoptr(MessengerSession) session = NULL;
 
   session = messenger_account_setup_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || _messenger_result_cancelled (result))
+  if (_messenger_answer_unwanted (result, error))
     return;
 
   if (session == NULL)
@@ -341,19 +328,13 @@ sign_in_action (GtkWidget  *widget,
       return;
     }
 
-  host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
-  _messenger_parse_port (gtk_editable_get_text (GTK_EDITABLE (self->port_row)), &port);
-
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  _messenger_restart_work (&self->cancellable);
 
   g_clear_object (&self->account);
   self->account = messenger_account_new (xmpp_jid_get_bare_string (jid));
-  /* A port without a server name means the domain on that port. */
-  if (*host != '\0' || port != 0)
-    messenger_account_set_server (self->account, *host != '\0' ? host : xmpp_jid_get_domain (jid),
-                                  port != 0 ? port : (gtk_switch_get_active (self->direct_tls_switch) ? 5223 : 5222));
+  if (_messenger_advanced_server (self->host_row, self->port_row, self->direct_tls_switch,
+                                  xmpp_jid_get_domain (jid), &host, &port))
+    messenger_account_set_server (self->account, host, port);
   messenger_account_set_direct_tls (self->account, gtk_switch_get_active (self->direct_tls_switch));
   if (self->trusted_pin != NULL)
     {
@@ -380,17 +361,13 @@ messenger_sign_in_page_reset (MessengerSignInPage *self)
 {
   g_return_if_fail (MESSENGER_IS_SIGN_IN_PAGE (self));
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  _messenger_cancel_work (&self->cancellable);
   g_clear_object (&self->account);
   g_clear_pointer (&self->trusted_for, g_free);
   g_clear_pointer (&self->trusted_pin, g_free);
   gtk_editable_set_text (GTK_EDITABLE (self->address_row), "");
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
-  gtk_editable_set_text (GTK_EDITABLE (self->host_row), "");
-  gtk_editable_set_text (GTK_EDITABLE (self->port_row), "");
-  gtk_switch_set_active (self->direct_tls_switch, FALSE);
-  adw_expander_row_set_expanded (self->advanced_row, FALSE);
+  _messenger_advanced_reset (self->advanced_row, self->host_row, self->port_row, self->direct_tls_switch);
   clear_errors (self);
   _messenger_widget_set_error (GTK_WIDGET (self->address_row), FALSE);
   gtk_accessible_reset_property (GTK_ACCESSIBLE (self->sign_in_button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
@@ -409,8 +386,7 @@ messenger_sign_in_page_dispose (GObject *object)
 {
   MessengerSignInPage *self = MESSENGER_SIGN_IN_PAGE (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  _messenger_cancel_work (&self->cancellable);
   g_clear_object (&self->account);
   g_clear_object (&self->profile);
   g_clear_pointer (&self->trusted_for, g_free);
@@ -427,12 +403,7 @@ messenger_sign_in_page_class_init (MessengerSignInPageClass *klass)
 
   object_class->dispose = messenger_sign_in_page_dispose;
 
-  signals[SIGNAL_ACCOUNT_ADDED] =
-    g_signal_new ("account-added",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, MESSENGER_TYPE_SESSION);
+  signals[SIGNAL_ACCOUNT_ADDED] = _messenger_welcome_page_add_signal (object_class);
 
   gtk_widget_class_install_action (widget_class, "sign-in.sign-in", NULL, sign_in_action);
 

@@ -138,4 +138,51 @@ _messenger_name_buttons (GtkWidget *widget)
     }
 }
 
+/* The rest live in messenger-welcome-form.c: what the pages of the welcome
+ * flow share around their forms and the work they start. */
+
+/* Installs the "account-added" signal every page has: emitted with the
+ * MessengerSession once the account is online and in the profile. */
+guint     _messenger_welcome_page_add_signal (GObjectClass *klass);
+
+/* Cancels the work *@cancellable is for and drops it. */
+void      _messenger_cancel_work           (GCancellable **cancellable);
+/* The same, then a new one for the work about to start. */
+void      _messenger_restart_work          (GCancellable **cancellable);
+/* Whether the answer that came with @result and @error is no longer
+ * wanted: the work was cancelled (see _messenger_result_cancelled). */
+gboolean  _messenger_answer_unwanted       (GAsyncResult  *result,
+                                            const GError  *error);
+
+/* A form at work, or not: the focus leaves @form when it starts (see
+ * _messenger_drop_focus_within), then each widget in the NULL-terminated
+ * list shows it: a GtkSpinner spins, anything else is insensitive. */
+void      _messenger_form_set_busy         (GtkWidget     *form,
+                                            gboolean       busy,
+                                            gpointer       widget,
+                                            ...) G_GNUC_NULL_TERMINATED;
+/* Says @message (NULL: nothing) in @label and, when @described is given,
+ * as its accessible description, so screen readers hear it too.  Marks
+ * @culprit, if any, and moves the focus there. */
+void      _messenger_form_show_error       (GtkLabel      *label,
+                                            GtkWidget     *described,
+                                            const char    *message,
+                                            GtkWidget     *culprit);
+
+/* The server the Advanced rows ask for: FALSE when they leave it to
+ * @domain's own records; else its name (@domain when only a port is
+ * given) and port (the default for direct TLS or STARTTLS when only a
+ * name is given). */
+gboolean  _messenger_advanced_server       (AdwEntryRow   *host_row,
+                                            AdwEntryRow   *port_row,
+                                            GtkSwitch     *direct_tls_switch,
+                                            const char    *domain,
+                                            char         **host,
+                                            guint16       *port);
+/* Empties the Advanced rows and folds @advanced_row. */
+void      _messenger_advanced_reset        (AdwExpanderRow *advanced_row,
+                                            AdwEntryRow    *host_row,
+                                            AdwEntryRow    *port_row,
+                                            GtkSwitch      *direct_tls_switch);
+
 G_END_DECLS

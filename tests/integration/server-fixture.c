@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server-fixture.h"
+#include "test-util.h"
 
 char *
 test_server_binary (void)
@@ -86,4 +87,64 @@ test_server_stop (TestServer *srv)
   g_subprocess_send_signal (srv->server, SIGTERM);
   g_subprocess_wait (srv->server, NULL, NULL);
   g_clear_object (&srv->server);
+}
+
+static void
+stop_on_timeout (gpointer user_data)
+{
+  TestServer *srv = user_data;
+
+  if (srv->server != NULL)
+    test_server_stop (srv);
+}
+
+void
+test_server_set_up (TestServer *srv,
+                    const char *dir_template)
+{
+  g_autoptr(GError) error = NULL;
+
+  srv->dir = g_dir_make_tmp (dir_template, &error);
+  g_assert_no_error (error);
+  test_server_add_user (srv, TEST_ALICE, "alice-pw");
+  test_server_add_user (srv, TEST_BOB, "bob-pw");
+  test_server_start (srv, 0);
+  test_set_timeout_func (stop_on_timeout, srv);
+}
+
+void
+test_server_tear_down (TestServer *srv)
+{
+  test_set_timeout_func (NULL, NULL);
+  if (srv->server != NULL)
+    test_server_stop (srv);
+  test_remove_tree (srv->dir);
+  g_clear_pointer (&srv->dir, g_free);
+  g_clear_pointer (&srv->fingerprint, g_free);
+}
+
+int
+test_server_run (TestServer *srv,
+                 const char *dir_template)
+{
+  int status;
+
+  test_server_set_up (srv, dir_template);
+  status = g_test_run ();
+  test_server_tear_down (srv);
+  return status;
+}
+
+MessengerAccount *
+test_server_new_account (TestServer *srv,
+                         const char *jid,
+                         const char *password)
+{
+  MessengerAccount *account = messenger_account_new (jid);
+
+  messenger_account_set_server (account, "127.0.0.1", srv->port);
+  messenger_account_set_password (account, password);
+  messenger_account_set_reconnect_delay (account, 100);
+  messenger_account_set_pinned_fingerprint (account, srv->fingerprint);
+  return account;
 }

@@ -5,9 +5,12 @@
  * and adds accounts with its `user add` command. */
 #pragma once
 
-#include <gio/gio.h>
+#include "messenger-account.h"
 
 G_BEGIN_DECLS
+
+#define TEST_ALICE "alice@localhost"   /* password "alice-pw" */
+#define TEST_BOB   "bob@localhost"     /* password "bob-pw" */
 
 typedef struct
 {
@@ -30,5 +33,21 @@ void  test_server_start_with_args (TestServer        *srv,
                                    guint16            port,
                                    const char * const *extra_args);
 void  test_server_stop     (TestServer *srv);
+
+/* A server for most tests: a new data folder (@dir_template as for
+ * g_dir_make_tmp), TEST_ALICE and TEST_BOB, started on a free port, and
+ * stopped before a WAIT_UNTIL that timed out fails the test. */
+void  test_server_set_up    (TestServer *srv,
+                             const char *dir_template);
+/* Stops it if it runs, and deletes its data folder. */
+void  test_server_tear_down (TestServer *srv);
+/* g_test_run () with a server set up for the tests, then torn down. */
+int   test_server_run       (TestServer *srv,
+                             const char *dir_template);
+
+/* An account on @srv, its certificate pinned, reconnecting after 100 ms. */
+MessengerAccount *test_server_new_account (TestServer *srv,
+                                           const char *jid,
+                                           const char *password);
 
 G_END_DECLS

@@ -14,35 +14,19 @@
 
 #include "messenger-account.h"
 #include "server-fixture.h"
+#include "test-util.h"
 
 static TestServer srv;
-
-#define WAIT_UNTIL(cond) \
-  G_STMT_START { \
-    gint64 _deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC; \
-    while (!(cond)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, _deadline); \
-        g_main_context_iteration (NULL, TRUE); \
-      } \
-  } G_STMT_END
-
-
-
-
 
 static MessengerAccount *
 new_account (const char *jid,
              const char *password,
              gboolean    pin)
 {
-  MessengerAccount *account = messenger_account_new (jid);
+  MessengerAccount *account = test_server_new_account (&srv, jid, password);
 
-  messenger_account_set_server (account, "127.0.0.1", srv.port);
-  messenger_account_set_password (account, password);
-  messenger_account_set_reconnect_delay (account, 100);
-  if (pin)
-    messenger_account_set_pinned_fingerprint (account, srv.fingerprint);
+  if (!pin)
+    messenger_account_set_pinned_fingerprint (account, NULL);
   return account;
 }
 
@@ -242,19 +226,6 @@ count_notify_cb (GObject    *object,
   (*counter)++;
 }
 
-static void
-run_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (5000);
-    }
-}
-
 /* A loopback port nobody listens on. */
 static guint16
 closed_port (void)
@@ -339,7 +310,7 @@ test_no_auto_reconnect (void)
   WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR);
   g_assert_cmpint (messenger_account_get_error_kind (account), ==, MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
   g_assert_nonnull (messenger_account_get_error_message (account));
-  run_for (500);
+  test_run_for (500);
   g_assert_cmpint (messenger_account_get_state (account), ==, MESSENGER_ACCOUNT_ERROR);
   /* connecting, then error: nothing after. */
   g_assert_cmpuint (watch.states, ==, 2);
@@ -356,7 +327,7 @@ test_no_auto_reconnect (void)
   g_assert_true (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR
                  || messenger_account_get_state (account) == MESSENGER_ACCOUNT_OFFLINE);
   test_server_start (&srv, srv.port);
-  run_for (500);
+  test_run_for (500);
   g_assert_true (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR
                  || messenger_account_get_state (account) == MESSENGER_ACCOUNT_OFFLINE);
   g_assert_cmpuint (watch.states, ==, 1);
@@ -383,27 +354,12 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_setenv ("LC_ALL", "C", TRUE);
-  g_test_init (&argc, &argv, NULL);
-
-  srv.dir = g_dir_make_tmp ("messenger-account-XXXXXX", &error);
-  g_assert_no_error (error);
-  test_server_add_user (&srv, "alice@localhost", "alice-pw");
-  test_server_add_user (&srv, "bob@localhost", "bob-pw");
-  test_server_start (&srv, 0);
-
+  test_init (&argc, &argv);
   g_test_add_func ("/account/untrusted-certificate", test_untrusted_certificate);
   g_test_add_func ("/account/wrong-password", test_wrong_password);
   g_test_add_func ("/account/message-and-reconnect", test_message_and_reconnect);
   g_test_add_func ("/account/connect-after-error", test_connect_after_error);
   g_test_add_func ("/account/no-auto-reconnect", test_no_auto_reconnect);
 
-  status = g_test_run ();
-
-  if (srv.server != NULL)
-    test_server_stop (&srv);
-  return status;
+  return test_server_run (&srv, "messenger-account-XXXXXX");
 }

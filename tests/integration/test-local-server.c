@@ -9,38 +9,29 @@
 
 #include "messenger-account.h"
 #include "messenger-local-server.h"
+#include "test-util.h"
 
-#define WAIT_UNTIL(cond) \
-  G_STMT_START { \
-    gint64 _deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC; \
-    while (!(cond)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, _deadline); \
-        g_main_context_iteration (NULL, TRUE); \
-      } \
-  } G_STMT_END
-
-typedef struct
+/* Starts @server, or fails to; returns whether it did. */
+static gboolean
+start (MessengerLocalServer  *server,
+       GError               **error)
 {
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} Result;
+  g_autoptr(GAsyncResult) result = NULL;
 
-static void
-started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
-  r->ok = messenger_local_server_start_finish (MESSENGER_LOCAL_SERVER (source), result, &r->error);
-  r->done = TRUE;
+  messenger_local_server_start_async (server, NULL, test_result_cb, &result);
+  return messenger_local_server_start_finish (server, WAIT_RESULT (&result), error);
 }
 
-static void
-added_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+static gboolean
+add_user (MessengerLocalServer  *server,
+          const char            *username,
+          const char            *password,
+          GError               **error)
 {
-  Result *r = user_data;
-  r->ok = messenger_local_server_add_user_finish (MESSENGER_LOCAL_SERVER (source), result, &r->error);
-  r->done = TRUE;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  messenger_local_server_add_user_async (server, username, password, NULL, test_result_cb, &result);
+  return messenger_local_server_add_user_finish (server, WAIT_RESULT (&result), error);
 }
 
 static void
@@ -65,30 +56,24 @@ test_local_server (void)
   g_autofree char *dir = g_dir_make_tmp ("messenger-local-XXXXXX", &error);
   g_autofree char *data = g_build_filename (dir, "local-server", NULL);
   g_autoptr(MessengerLocalServer) server = messenger_local_server_new (data);
-  Result r = { 0 };
   guint16 first_port;
+  gboolean added;
 
-  messenger_local_server_start_async (server, NULL, started_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
+  start (server, &error);
+  g_assert_no_error (error);
   g_assert_true (messenger_local_server_is_running (server));
   g_assert_cmpuint (messenger_local_server_get_port (server), >, 0);
   g_assert_cmpuint (strlen (messenger_local_server_get_fingerprint (server)), ==, 95);
   first_port = messenger_local_server_get_port (server);
 
-  memset (&r, 0, sizeof r);
-  messenger_local_server_add_user_async (server, "me", "local-pw", NULL, added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  g_assert_true (r.ok);
+  added = add_user (server, "me", "local-pw", &error);
+  g_assert_no_error (error);
+  g_assert_true (added);
 
   /* The same name twice: refused, and said so. */
-  memset (&r, 0, sizeof r);
-  messenger_local_server_add_user_async (server, "me", "other", NULL, added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_false (r.ok);
-  g_assert_nonnull (r.error);
-  g_clear_error (&r.error);
+  g_assert_false (add_user (server, "me", "other", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
 
   sign_in (server);
 
@@ -99,10 +84,8 @@ test_local_server (void)
 
     messenger_local_server_stop (server);
     g_assert_false (messenger_local_server_is_running (server));
-    memset (&r, 0, sizeof r);
-    messenger_local_server_start_async (server, NULL, started_cb, &r);
-    WAIT_UNTIL (r.done);
-    g_assert_no_error (r.error);
+    start (server, &error);
+    g_assert_no_error (error);
     g_assert_cmpstr (messenger_local_server_get_fingerprint (server), ==, fingerprint);
     g_test_message ("ports: %u then %u", first_port, messenger_local_server_get_port (server));
   }
@@ -114,14 +97,11 @@ static void
 test_missing_binary (void)
 {
   g_autoptr(MessengerLocalServer) server = messenger_local_server_new ("/nonexistent/dir");
-  Result r = { 0 };
+  g_autoptr(GError) error = NULL;
 
   g_setenv ("MESSENGER_SERVER_BINARY", "/nonexistent/messenger-server", TRUE);
-  messenger_local_server_start_async (server, NULL, started_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_false (r.ok);
-  g_assert_nonnull (r.error);
-  g_clear_error (&r.error);
+  g_assert_false (start (server, &error));
+  g_assert_nonnull (error);
 }
 
 int
@@ -130,8 +110,7 @@ main (int   argc,
 {
   g_autofree char *binary = NULL;
 
-  g_setenv ("LC_ALL", "C", TRUE);
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
   binary = g_build_filename (g_getenv ("MESSENGER_BUILD_ROOT"), "src", "server", "messenger-server", NULL);
   g_setenv ("MESSENGER_SERVER_BINARY", binary, TRUE);
 

@@ -24,7 +24,6 @@
  */
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "messenger-conversation-list.h"
@@ -32,87 +31,12 @@
 #include "messenger-roster.h"
 #include "messenger-subscription-requests.h"
 #include "server-fixture.h"
+#include "test-util.h"
 
-#define ALICE "alice@localhost"
-#define BOB   "bob@localhost"
+#define ALICE TEST_ALICE
+#define BOB   TEST_BOB
 
 static TestServer srv;
-
-
-#define WAIT_UNTIL(cond) \
-  G_STMT_START { \
-    gint64 _deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC; \
-    while (!(cond)) \
-      { \
-        if (g_get_monotonic_time () >= _deadline) \
-          { \
-            if (srv.server != NULL) \
-              test_server_stop (&srv); \
-            g_error ("timed out waiting for %s", #cond); \
-          } \
-        g_main_context_iteration (NULL, TRUE); \
-      } \
-  } G_STMT_END
-
-/* Lets the main loop run for @ms milliseconds. */
-static gboolean
-elapsed_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, elapsed_cb, &done);
-  WAIT_UNTIL (done);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-
-
-
-
-static MessengerAccount *
-new_account (const char *jid,
-             const char *password)
-{
-  MessengerAccount *account = messenger_account_new (jid);
-
-  messenger_account_set_server (account, "127.0.0.1", srv.port);
-  messenger_account_set_password (account, password);
-  messenger_account_set_reconnect_delay (account, 100);
-  messenger_account_set_pinned_fingerprint (account, srv.fingerprint);
-  return account;
-}
-
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
 
 static MessengerStore *
 open_store (const char *path)
@@ -129,9 +53,8 @@ flush (MessengerStore *store)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  messenger_store_flush_async (store, NULL, result_cb, &result);
-  WAIT_UNTIL (result != NULL);
-  g_assert_true (messenger_store_flush_finish (store, result, NULL));
+  messenger_store_flush_async (store, NULL, test_result_cb, &result);
+  g_assert_true (messenger_store_flush_finish (store, WAIT_RESULT (&result), NULL));
   while (g_main_context_iteration (NULL, FALSE))
     ;
 }
@@ -145,9 +68,8 @@ add_store_account (MessengerStore *store,
   g_autoptr(GError) error = NULL;
   gint64 id;
 
-  messenger_store_add_account_async (store, account, NULL, result_cb, &result);
-  WAIT_UNTIL (result != NULL);
-  id = messenger_store_add_account_finish (store, result, &error);
+  messenger_store_add_account_async (store, account, NULL, test_result_cb, &result);
+  id = messenger_store_add_account_finish (store, WAIT_RESULT (&result), &error);
   g_assert_no_error (error);
   return id;
 }
@@ -163,8 +85,23 @@ inbox_cb (MessengerAccount *account,
           XmppMessage      *message,
           Inbox            *inbox)
 {
+  const char *id = message->origin_id != NULL ? message->origin_id : message->id;
+
   if (message->body == NULL)
     return;
+  /* Distinct messages: with XEP-0198 the server may deliver one again when
+   * a session ends before its ack arrived (the store drops it by id). */
+  if (id != NULL)
+    {
+      char *seen = g_strconcat ("\x01seen:", id, NULL);
+
+      if (g_hash_table_contains (inbox->bodies, seen))
+        {
+          g_free (seen);
+          return;
+        }
+      g_hash_table_insert (inbox->bodies, seen, GUINT_TO_POINTER (1));
+    }
   g_hash_table_insert (inbox->bodies, g_strdup (message->body),
                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (inbox->bodies, message->body)) + 1));
 }
@@ -220,7 +157,7 @@ test_offline_first_and_resend (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(XmppJid) alice_jid = xmpp_jid_new (ALICE, NULL);
   g_autoptr(XmppJid) bob_jid = xmpp_jid_new (BOB, NULL);
-  g_autoptr(MessengerAccount) bob = new_account (BOB, "bob-pw");
+  g_autoptr(MessengerAccount) bob = test_server_new_account (&srv, BOB, "bob-pw");
   g_autoptr(MessengerSubscriptionRequests) bob_requests = messenger_subscription_requests_new (bob);
   MessengerStore *store;
   MessengerAccount *alice;
@@ -243,7 +180,7 @@ test_offline_first_and_resend (void)
   g_signal_connect (bob, "message", G_CALLBACK (inbox_cb), &inbox);
 
   /* 1. Online. */
-  alice = new_account (ALICE, "alice-pw");
+  alice = test_server_new_account (&srv, ALICE, "alice-pw");
   roster = messenger_roster_new (alice, store, account_id);
   conversations = messenger_conversation_list_new (alice, store, account_id, roster);
   requests = messenger_subscription_requests_new (alice);
@@ -332,7 +269,7 @@ test_offline_first_and_resend (void)
 
   /* The restart, with no network: everything from the cache. */
   store = open_store (store_path);
-  alice = new_account (ALICE, "alice-pw");
+  alice = test_server_new_account (&srv, ALICE, "alice-pw");
   roster = messenger_roster_new (alice, store, account_id);
   conversations = messenger_conversation_list_new (alice, store, account_id, roster);
 
@@ -360,7 +297,7 @@ test_offline_first_and_resend (void)
   g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Sent while offline")),
                    ==, MESSENGER_DELIVERY_PENDING);
   messenger_account_connect (alice);
-  run_for (300);
+  test_run_for (300);
   g_assert_cmpint (messenger_account_get_state (alice), !=, MESSENGER_ACCOUNT_ONLINE);
   g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Sent while offline")),
                    ==, MESSENGER_DELIVERY_PENDING);
@@ -405,24 +342,41 @@ test_offline_first_and_resend (void)
   g_object_unref (store);
   g_hash_table_unref (inbox.bodies);
 
-  remove_tree (store_dir);
+  test_remove_tree (store_dir);
 }
 
-/* Counts rows with @body in the conversation with @peer. */
+/* How many stored rows in the conversation with @peer have @body; a copy
+ * of the first one found goes to @first, if given. */
 static guint
-count_stored (MessengerStore *store,
-              gint64          account_id,
-              const char     *peer,
-              const char     *body)
+find_stored (MessengerStore         *store,
+             gint64                  account_id,
+             const char             *peer,
+             const char             *body,
+             MessengerStoreMessage **first)
 {
   g_autoptr(GPtrArray) rows = messenger_store_load_messages (store, account_id, peer, NULL,
                                                              MESSENGER_STORE_PAGE_OLDER, 0, 1000, NULL);
   guint n = 0;
 
   for (guint i = 0; rows != NULL && i < rows->len; i++)
-    if (g_strcmp0 (((MessengerStoreMessage *) rows->pdata[i])->body, body) == 0)
-      n++;
+    {
+      MessengerStoreMessage *row = rows->pdata[i];
+
+      if (g_strcmp0 (row->body, body) != 0)
+        continue;
+      if (n++ == 0 && first != NULL)
+        *first = messenger_store_message_copy (row);
+    }
   return n;
+}
+
+static guint
+count_stored (MessengerStore *store,
+              gint64          account_id,
+              const char     *peer,
+              const char     *body)
+{
+  return find_stored (store, account_id, peer, body, NULL);
 }
 
 static MessengerStoreMessage *
@@ -431,13 +385,10 @@ stored (MessengerStore *store,
         const char     *peer,
         const char     *body)
 {
-  g_autoptr(GPtrArray) rows = messenger_store_load_messages (store, account_id, peer, NULL,
-                                                             MESSENGER_STORE_PAGE_OLDER, 0, 1000, NULL);
+  MessengerStoreMessage *row = NULL;
 
-  for (guint i = 0; rows != NULL && i < rows->len; i++)
-    if (g_strcmp0 (((MessengerStoreMessage *) rows->pdata[i])->body, body) == 0)
-      return messenger_store_message_copy (rows->pdata[i]);
-  return NULL;
+  find_stored (store, account_id, peer, body, &row);
+  return row;
 }
 
 static void
@@ -458,8 +409,8 @@ test_two_devices_and_archive (void)
   g_autofree char *alice_path = NULL;
   g_autofree char *bob_path = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(MessengerAccount) laptop = new_account (ALICE, "alice-pw");
-  g_autoptr(MessengerAccount) bob = new_account (BOB, "bob-pw");
+  g_autoptr(MessengerAccount) laptop = test_server_new_account (&srv, ALICE, "alice-pw");
+  g_autoptr(MessengerAccount) bob = test_server_new_account (&srv, BOB, "bob-pw");
   g_autoptr(MessengerStore) bob_store = NULL;
   g_autoptr(MessengerConversationList) bob_conversations = NULL;
   g_autoptr(MessengerMessageList) history = NULL;
@@ -485,7 +436,7 @@ test_two_devices_and_archive (void)
 
   /* Alice's desk (the models), her laptop, and Bob (models too, so his
    * client answers receipts). */
-  desk = new_account (ALICE, "alice-pw");
+  desk = test_server_new_account (&srv, ALICE, "alice-pw");
   messenger_account_set_resource (desk, "desk");
   messenger_account_set_resource (laptop, "laptop");
   conversations = messenger_conversation_list_new (desk, store, account_id, NULL);
@@ -536,7 +487,7 @@ test_two_devices_and_archive (void)
     send_text (bob, ALICE, away[i]);
   send_text (laptop, BOB, "Laptop while the desk was off");
   WAIT_UNTIL (count_stored (bob_store, bob_id, ALICE, "Laptop while the desk was off") == 1);
-  run_for (200);
+  test_run_for (200);
 
   /* Back: the archive fills the gap, each message once. */
   messenger_account_connect (desk);
@@ -580,11 +531,11 @@ test_two_devices_and_archive (void)
   messenger_store_close (store);
   g_object_unref (store);
   store = open_store (alice_path);
-  desk = new_account (ALICE, "alice-pw");
+  desk = test_server_new_account (&srv, ALICE, "alice-pw");
   messenger_account_set_resource (desk, "desk");
   conversations = messenger_conversation_list_new (desk, store, account_id, NULL);
   send_text (bob, ALICE, "After the restart");
-  run_for (200);
+  test_run_for (200);
   messenger_account_connect (desk);
   WAIT_UNTIL (messenger_account_get_state (desk) == MESSENGER_ACCOUNT_ONLINE);
   WAIT_UNTIL (!messenger_conversation_list_get_catching_up (conversations));
@@ -606,43 +557,16 @@ test_two_devices_and_archive (void)
   messenger_store_close (store);
   g_object_unref (store);
   messenger_store_close (bob_store);
-  remove_tree (dir);
-}
-
-static gboolean
-keep_awake_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
+  test_remove_tree (dir);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_setenv ("LC_ALL", "C", TRUE);
-  g_test_init (&argc, &argv, NULL);
-
-  srv.dir = g_dir_make_tmp ("messenger-models-server-XXXXXX", &error);
-  g_assert_no_error (error);
-  test_server_add_user (&srv, ALICE, "alice-pw");
-  test_server_add_user (&srv, BOB, "bob-pw");
-  test_server_start (&srv, 0);
-  /* WAIT_UNTIL checks its deadline when the main context wakes up; this
-   * wakes it up when nothing else would. */
-  g_timeout_add_seconds (1, keep_awake_cb, NULL);
-
+  test_init (&argc, &argv);
   g_test_add_func ("/models/offline-first-and-resend", test_offline_first_and_resend);
   g_test_add_func ("/models/two-devices-and-archive", test_two_devices_and_archive);
 
-  status = g_test_run ();
-
-  if (srv.server != NULL)
-    test_server_stop (&srv);
-  remove_tree (srv.dir);
-  g_free (srv.dir);
-  g_free (srv.fingerprint);
-  return status;
+  return test_server_run (&srv, "messenger-models-server-XXXXXX");
 }

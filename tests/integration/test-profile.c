@@ -10,83 +10,46 @@
 
 #include "messenger-profile.h"
 #include "messenger-secret.h"
-
-#define WAIT_UNTIL(cond) \
-  G_STMT_START { \
-    gint64 _deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC; \
-    while (!(cond)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, _deadline); \
-        g_main_context_iteration (NULL, TRUE); \
-      } \
-  } G_STMT_END
-
-typedef struct
-{
-  gboolean  done;
-  gpointer  object;
-  gboolean  ok;
-  char     *string;
-  GError   *error;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_clear_object (&r->object);
-  g_clear_pointer (&r->string, g_free);
-  g_clear_error (&r->error);
-  memset (r, 0, sizeof *r);
-}
-
-static void
-local_account_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
-
-  r->object = messenger_profile_create_local_account_finish (MESSENGER_PROFILE (source), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-added_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
-
-  r->object = messenger_profile_add_account_finish (MESSENGER_PROFILE (source), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-removed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
-
-  r->ok = messenger_profile_remove_account_finish (MESSENGER_PROFILE (source), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-lookup_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
-
-  r->string = messenger_secret_lookup_finish (result, &r->error);
-  r->done = TRUE;
-}
+#include "test-util.h"
 
 static char *
 keyring_password (const char *jid)
 {
-  Result r = { 0 };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
   char *password;
 
-  messenger_secret_lookup_async (jid, NULL, lookup_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  password = g_steal_pointer (&r.string);
-  result_clear (&r);
+  messenger_secret_lookup_async (jid, NULL, test_result_cb, &result);
+  password = messenger_secret_lookup_finish (WAIT_RESULT (&result), &error);
+  g_assert_no_error (error);
   return password;
+}
+
+static MessengerSession *
+add_account (MessengerProfile  *profile,
+             MessengerAccount  *account,
+             const char        *password,
+             gboolean           remember,
+             GError           **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  messenger_profile_add_account_async (profile, account, password, remember, NULL, test_result_cb, &result);
+  return messenger_profile_add_account_finish (profile, WAIT_RESULT (&result), error);
+}
+
+static void
+remove_account (MessengerProfile *profile,
+                MessengerSession *session)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean removed;
+
+  messenger_profile_remove_account_async (profile, session, NULL, test_result_cb, &result);
+  removed = messenger_profile_remove_account_finish (profile, WAIT_RESULT (&result), &error);
+  g_assert_no_error (error);
+  g_assert_true (removed);
 }
 
 static MessengerSession *
@@ -95,22 +58,28 @@ add_local_account (MessengerProfile *profile,
                    const char       *password,
                    gboolean          remember)
 {
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
   g_autoptr(MessengerAccount) account = NULL;
   MessengerSession *session;
-  Result r = { 0 };
 
-  messenger_profile_create_local_account_async (profile, username, password, NULL, local_account_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  account = g_steal_pointer (&r.object);
-  result_clear (&r);
+  messenger_profile_create_local_account_async (profile, username, password, NULL, test_result_cb, &result);
+  account = messenger_profile_create_local_account_finish (profile, WAIT_RESULT (&result), &error);
+  g_assert_no_error (error);
 
-  messenger_profile_add_account_async (profile, account, password, remember, NULL, added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  session = g_steal_pointer (&r.object);
-  result_clear (&r);
+  session = add_account (profile, account, password, remember, &error);
+  g_assert_no_error (error);
   return session;
+}
+
+static MessengerProfile *
+open_profile (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  MessengerProfile *profile = messenger_profile_open (dir, &error);
+
+  g_assert_no_error (error);
+  return profile;
 }
 
 static void
@@ -159,8 +128,7 @@ test_local_account_survives_restart (void)
   MessengerStoreAccount *settings;
   g_autoptr(GPtrArray) accounts = NULL;
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   g_assert_cmpuint (g_list_model_get_n_items (messenger_profile_get_sessions (profile)), ==, 0);
 
   added = add_local_account (profile, "me", "local-pw", TRUE);
@@ -186,8 +154,7 @@ test_local_account_survives_restart (void)
   g_clear_object (&added);
   shutdown (&profile);
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   session = only_session (profile);
   g_assert_true (messenger_session_get_local (session));
   g_assert_cmpint (messenger_account_get_state (messenger_session_get_account (session)), ==,
@@ -198,22 +165,35 @@ test_local_account_survives_restart (void)
   shutdown (&profile);
 }
 
+/* Quitting closes the stream before it returns: the server has seen the
+ * close (no resumable session left behind for 300 s), within a second. */
 static void
-user_added_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+test_shutdown_waits_for_close (void)
 {
-  Result *r = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("messenger-profile-XXXXXX", &error);
+  g_autoptr(MessengerProfile) profile = NULL;
+  g_autoptr(MessengerSession) added = NULL;
+  g_autoptr(XmppClient) client = NULL;
+  gint64 start;
 
-  r->ok = messenger_local_server_add_user_finish (MESSENGER_LOCAL_SERVER (source), result, &r->error);
-  r->done = TRUE;
-}
+  profile = open_profile (dir);
+  added = add_local_account (profile, "quitter", "local-pw", FALSE);
+  messenger_account_connect (messenger_session_get_account (added));
+  wait_online (added);
+  client = g_object_ref (messenger_account_get_client (messenger_session_get_account (added)));
+  g_assert_cmpint (xmpp_client_get_state (client), ==, XMPP_CLIENT_STATE_CONNECTED);
 
-static void
-cleared_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
+  start = g_get_monotonic_time ();
+  messenger_profile_shutdown (profile);
+  /* No iteration in between: the close completed inside shutdown. */
+  g_assert_cmpint (xmpp_client_get_state (client), ==, XMPP_CLIENT_STATE_DISCONNECTED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 1500 * 1000);
+  g_test_message ("shutdown took %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
 
-  r->ok = messenger_secret_clear_finish (result, &r->error);
-  r->done = TRUE;
+  g_clear_object (&added);
+  g_clear_object (&profile);
+  test_remove_tree (dir);
 }
 
 /* An ordinary account with no password in the keyring: the session asks;
@@ -229,27 +209,22 @@ test_password_is_asked (void)
   g_autoptr(MessengerSession) session = NULL;
   g_autoptr(MessengerAccount) account = NULL;
   g_autofree char *kept = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   MessengerLocalServer *server;
-  Result r = { 0 };
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   owner = add_local_account (profile, "owner", "owner-pw", FALSE);
   server = messenger_profile_get_local_server (profile);
-  messenger_local_server_add_user_async (server, "asker", "right-pw", NULL, user_added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  result_clear (&r);
+  messenger_local_server_add_user_async (server, "asker", "right-pw", NULL, test_result_cb, &result);
+  messenger_local_server_add_user_finish (server, WAIT_RESULT (&result), &error);
+  g_assert_no_error (error);
 
   account = messenger_account_new ("asker@localhost");
   messenger_account_set_server (account, "localhost", messenger_local_server_get_port (server));
   messenger_account_set_pinned_fingerprint (account, messenger_local_server_get_fingerprint (server));
   messenger_account_set_reconnect_delay (account, 60);
-  messenger_profile_add_account_async (profile, account, NULL, FALSE, NULL, added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  session = g_steal_pointer (&r.object);
-  result_clear (&r);
+  session = add_account (profile, account, NULL, FALSE, &error);
+  g_assert_no_error (error);
   g_assert_false (messenger_session_get_local (session));
   g_assert_null (keyring_password ("asker@localhost"));
 
@@ -282,20 +257,17 @@ test_local_password_is_renewed (void)
   g_autoptr(MessengerProfile) profile = NULL;
   g_autoptr(MessengerSession) added = NULL;
   g_autofree char *kept = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   MessengerSession *session;
-  Result r = { 0 };
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   added = add_local_account (profile, "forgetful", "first-pw", FALSE);
   g_clear_object (&added);
   shutdown (&profile);
-  messenger_secret_clear_async ("forgetful@localhost", NULL, cleared_cb, &r);
-  WAIT_UNTIL (r.done);
-  result_clear (&r);
+  messenger_secret_clear_async ("forgetful@localhost", NULL, test_result_cb, &result);
+  WAIT_RESULT (&result);
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   session = only_session (profile);
   messenger_profile_start (profile);
   wait_online (session);
@@ -317,12 +289,11 @@ test_trust_certificate_is_saved (void)
   g_autoptr(MessengerSession) local = NULL;
   g_autoptr(MessengerAccount) account = NULL;
   g_autoptr(MessengerStoreAccount) settings = NULL;
+  g_autoptr(MessengerSession) session = NULL;
+  g_autoptr(MessengerSession) twice = NULL;
   MessengerLocalServer *server;
-  MessengerSession *session;
-  Result r = { 0 };
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   /* Start the bundled server and make a user on it through the profile. */
   local = add_local_account (profile, "owner", "owner-pw", FALSE);
   server = messenger_profile_get_local_server (profile);
@@ -333,22 +304,15 @@ test_trust_certificate_is_saved (void)
   messenger_account_set_reconnect_delay (account, 60);
 
   /* The same address twice is refused. */
-  messenger_profile_add_account_async (profile, account, NULL, FALSE, NULL, added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_EXISTS);
-  result_clear (&r);
+  twice = add_account (profile, account, NULL, FALSE, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&error);
 
-  messenger_profile_remove_account_async (profile, local, NULL, removed_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  g_assert_true (r.ok);
-  result_clear (&r);
+  remove_account (profile, local);
   g_assert_cmpuint (g_list_model_get_n_items (messenger_profile_get_sessions (profile)), ==, 0);
 
-  messenger_profile_add_account_async (profile, account, "owner-pw", FALSE, NULL, added_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  session = r.object;
+  session = add_account (profile, account, "owner-pw", FALSE, &error);
+  g_assert_no_error (error);
   g_assert_false (messenger_session_get_local (session));
   messenger_account_connect (account);
   WAIT_UNTIL (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ERROR);
@@ -366,7 +330,6 @@ test_trust_certificate_is_saved (void)
   g_assert_cmpstr (settings->pinned_fingerprint, ==, messenger_local_server_get_fingerprint (server));
   g_assert_cmpstr (settings->server, ==, "localhost");
   g_assert_cmpuint (settings->port, ==, messenger_local_server_get_port (server));
-  result_clear (&r);
   shutdown (&profile);
 }
 
@@ -379,23 +342,17 @@ test_remove_account_forgets_it (void)
   g_autoptr(MessengerProfile) profile = NULL;
   g_autoptr(MessengerSession) session = NULL;
   g_autofree char *kept = NULL;
-  Result r = { 0 };
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   session = add_local_account (profile, "leaver", "leaver-pw", TRUE);
   WAIT_UNTIL ((kept = keyring_password ("leaver@localhost")) != NULL);
 
-  messenger_profile_remove_account_async (profile, session, NULL, removed_cb, &r);
-  WAIT_UNTIL (r.done);
-  g_assert_no_error (r.error);
-  result_clear (&r);
+  remove_account (profile, session);
   g_assert_null (messenger_profile_lookup_session (profile, "leaver@localhost"));
   g_assert_null (keyring_password ("leaver@localhost"));
   shutdown (&profile);
 
-  profile = messenger_profile_open (dir, &error);
-  g_assert_no_error (error);
+  profile = open_profile (dir);
   g_assert_cmpuint (g_list_model_get_n_items (messenger_profile_get_sessions (profile)), ==, 0);
   shutdown (&profile);
 }
@@ -427,6 +384,7 @@ main (int argc, char *argv[])
   g_setenv ("MESSENGER_SERVER_BINARY", binary, TRUE);
 
   g_test_add_func ("/profile/local-account-survives-restart", test_local_account_survives_restart);
+  g_test_add_func ("/profile/shutdown-waits-for-close", test_shutdown_waits_for_close);
   g_test_add_func ("/profile/password-is-asked", test_password_is_asked);
   g_test_add_func ("/profile/local-password-is-renewed", test_local_password_is_renewed);
   g_test_add_func ("/profile/trust-certificate-is-saved", test_trust_certificate_is_saved);

@@ -12,29 +12,10 @@
 
 #include "messenger-registration.h"
 #include "server-fixture.h"
+#include "test-util.h"
 
 static TestServer open_srv;     /* --allow-registration */
 static TestServer closed_srv;   /* registration off */
-
-#define WAIT_UNTIL(cond) \
-  G_STMT_START { \
-    gint64 _deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC; \
-    while (!(cond)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, _deadline); \
-        g_main_context_iteration (NULL, TRUE); \
-      } \
-  } G_STMT_END
-
-static void
-store_result_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
 
 static MessengerRegistration *
 new_registration (TestServer *srv,
@@ -56,9 +37,8 @@ fetch_form (MessengerRegistration  *reg,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  messenger_registration_fetch_form_async (reg, NULL, store_result_cb, &result);
-  WAIT_UNTIL (result != NULL);
-  return messenger_registration_fetch_form_finish (reg, result, error);
+  messenger_registration_fetch_form_async (reg, NULL, test_result_cb, &result);
+  return messenger_registration_fetch_form_finish (reg, WAIT_RESULT (&result), error);
 }
 
 static MessengerAccount *
@@ -72,9 +52,8 @@ submit (MessengerRegistration  *reg,
 
   g_hash_table_insert (values, (gpointer) "username", (gpointer) username);
   g_hash_table_insert (values, (gpointer) "password", (gpointer) password);
-  messenger_registration_submit_async (reg, values, NULL, store_result_cb, &result);
-  WAIT_UNTIL (result != NULL);
-  return messenger_registration_submit_finish (reg, result, error);
+  messenger_registration_submit_async (reg, values, NULL, test_result_cb, &result);
+  return messenger_registration_submit_finish (reg, WAIT_RESULT (&result), error);
 }
 
 static void
@@ -247,10 +226,9 @@ test_cancel (void)
   g_autoptr(GError) error = NULL;
 
   /* The person goes back while it connects. */
-  messenger_registration_fetch_form_async (reg, cancellable, store_result_cb, &result);
+  messenger_registration_fetch_form_async (reg, cancellable, test_result_cb, &result);
   g_cancellable_cancel (cancellable);
-  WAIT_UNTIL (result != NULL);
-  g_assert_false (messenger_registration_fetch_form_finish (reg, result, &error));
+  g_assert_false (messenger_registration_fetch_form_finish (reg, WAIT_RESULT (&result), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
   g_clear_object (&result);
@@ -278,8 +256,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   int status;
 
-  g_setenv ("LC_ALL", "C", TRUE);
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
 
   open_srv.dir = g_dir_make_tmp ("messenger-registration-XXXXXX", &error);
   g_assert_no_error (error);
@@ -301,8 +278,7 @@ main (int   argc,
   g_test_add_func ("/registration/field-titles", test_field_titles);
 
   status = g_test_run ();
-
-  test_server_stop (&open_srv);
-  test_server_stop (&closed_srv);
+  test_server_tear_down (&open_srv);
+  test_server_tear_down (&closed_srv);
   return status;
 }

@@ -12,82 +12,18 @@
  */
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "messenger-avatar-cache.h"
 #include "messenger-roster-edit.h"
 #include "messenger-subscription-requests.h"
 #include "server-fixture.h"
+#include "test-util.h"
 
-#define ALICE "alice@localhost"
-#define BOB   "bob@localhost"
+#define ALICE TEST_ALICE
+#define BOB   TEST_BOB
 
 static TestServer srv;
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* The tick wakes the loop so the deadline is checked while nothing
- * happens. */
-#define WAIT_UNTIL(cond) \
-  G_STMT_START { \
-    gint64 _deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC; \
-    guint _tick = g_timeout_add (100, tick_cb, NULL); \
-    while (!(cond)) \
-      { \
-        if (g_get_monotonic_time () >= _deadline) \
-          { \
-            if (srv.server != NULL) \
-              test_server_stop (&srv); \
-            g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-          } \
-        g_main_context_iteration (NULL, TRUE); \
-      } \
-    g_source_remove (_tick); \
-  } G_STMT_END
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static MessengerAccount *
-new_account (const char *jid,
-             const char *password)
-{
-  MessengerAccount *account = messenger_account_new (jid);
-
-  messenger_account_set_server (account, "127.0.0.1", srv.port);
-  messenger_account_set_password (account, password);
-  messenger_account_set_reconnect_delay (account, 100);
-  messenger_account_set_pinned_fingerprint (account, srv.fingerprint);
-  return account;
-}
-
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
 
 typedef struct
 {
@@ -113,13 +49,12 @@ fixture_set_up (Fixture       *f,
   path = g_build_filename (f->dir, "messenger.db", NULL);
   f->store = messenger_store_open (path, &error);
   g_assert_no_error (error);
-  messenger_store_add_account_async (f->store, account, NULL, result_cb, &result);
-  WAIT_UNTIL (result != NULL);
-  id = messenger_store_add_account_finish (f->store, result, &error);
+  messenger_store_add_account_async (f->store, account, NULL, test_result_cb, &result);
+  id = messenger_store_add_account_finish (f->store, WAIT_RESULT (&result), &error);
   g_assert_no_error (error);
 
-  f->alice = new_account (ALICE, "alice-pw");
-  f->bob = new_account (BOB, "bob-pw");
+  f->alice = test_server_new_account (&srv, ALICE, "alice-pw");
+  f->bob = test_server_new_account (&srv, BOB, "bob-pw");
   f->roster = messenger_roster_new (f->alice, f->store, id);
   messenger_account_connect (f->alice);
   messenger_account_connect (f->bob);
@@ -141,7 +76,7 @@ fixture_tear_down (Fixture       *f,
   /* Let the closing connections finish. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  remove_tree (f->dir);
+  test_remove_tree (f->dir);
   g_free (f->dir);
 }
 
@@ -168,8 +103,7 @@ wait_edit (MessengerRoster *roster,
 {
   GError *error = NULL;
 
-  WAIT_UNTIL (*result != NULL);
-  if (!edit_finish (roster, *result, &error))
+  if (!edit_finish (roster, WAIT_RESULT (result), &error))
     g_assert_nonnull (error);
   else
     g_assert_null (error);
@@ -196,7 +130,7 @@ test_add_rename_groups_remove (Fixture       *f,
   /* Add: a roster set (the push brings the contact), then the request. */
   messenger_roster_add_contact_async (f->roster, " Bob@LocalHost ", " Bobby ",
                                       (const char *[]) { "Friends", " ", "Friends", NULL },
-                                      NULL, result_cb, &result);
+                                      NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_no_error (error);
   WAIT_UNTIL ((contact = messenger_roster_lookup (f->roster, BOB)) != NULL);
@@ -212,13 +146,13 @@ test_add_rename_groups_remove (Fixture       *f,
 
   /* Adding again does not ask twice. */
   messenger_roster_add_contact_async (f->roster, BOB, "Bobby", (const char *[]) { "Friends", NULL },
-                                      NULL, result_cb, &result);
+                                      NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (bob_requests)), ==, 1);
 
   /* Rename keeps the groups. */
-  messenger_roster_rename_contact_async (f->roster, BOB, "Robert", NULL, result_cb, &result);
+  messenger_roster_rename_contact_async (f->roster, BOB, "Robert", NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_no_error (error);
   WAIT_UNTIL (g_strcmp0 (messenger_contact_get_name (contact), "Robert") == 0);
@@ -226,21 +160,21 @@ test_add_rename_groups_remove (Fixture       *f,
 
   /* Groups keep the name. */
   messenger_roster_set_contact_groups_async (f->roster, BOB, (const char *[]) { "Work", "Friends", NULL },
-                                             NULL, result_cb, &result);
+                                             NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_no_error (error);
   WAIT_UNTIL (groups_are (contact, (const char *[]) { "Friends", "Work", NULL }));
   g_assert_cmpstr (messenger_contact_get_name (contact), ==, "Robert");
 
   /* An empty name removes it: the address shows. */
-  messenger_roster_rename_contact_async (f->roster, BOB, "  ", NULL, result_cb, &result);
+  messenger_roster_rename_contact_async (f->roster, BOB, "  ", NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_no_error (error);
   WAIT_UNTIL (messenger_contact_get_name (contact) == NULL);
   g_assert_cmpstr (messenger_contact_get_display_name (contact), ==, BOB);
 
   /* Remove. */
-  messenger_roster_remove_contact_async (f->roster, BOB, NULL, result_cb, &result);
+  messenger_roster_remove_contact_async (f->roster, BOB, NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_no_error (error);
   WAIT_UNTIL (messenger_roster_lookup (f->roster, BOB) == NULL);
@@ -264,27 +198,27 @@ test_errors (Fixture       *f,
   g_assert_error (error, XMPP_ERROR, XMPP_ERROR_JID_MALFORMED);
   g_clear_error (&error);
 
-  messenger_roster_add_contact_async (f->roster, "not an address@", NULL, NULL, NULL, result_cb, &result);
+  messenger_roster_add_contact_async (f->roster, "not an address@", NULL, NULL, NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_error (error, XMPP_ERROR, XMPP_ERROR_JID_MALFORMED);
   g_clear_error (&error);
 
-  messenger_roster_add_contact_async (f->roster, ALICE "/phone", NULL, NULL, NULL, result_cb, &result);
+  messenger_roster_add_contact_async (f->roster, ALICE "/phone", NULL, NULL, NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_error (error, XMPP_ERROR, XMPP_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  messenger_roster_rename_contact_async (f->roster, "nobody@localhost", "X", NULL, result_cb, &result);
+  messenger_roster_rename_contact_async (f->roster, "nobody@localhost", "X", NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_error (error, XMPP_ERROR, XMPP_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   messenger_account_disconnect (f->alice);
-  messenger_roster_add_contact_async (f->roster, BOB, NULL, NULL, NULL, result_cb, &result);
+  messenger_roster_add_contact_async (f->roster, BOB, NULL, NULL, NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_error (error, XMPP_ERROR, XMPP_ERROR_NOT_CONNECTED);
   g_clear_error (&error);
-  messenger_roster_remove_contact_async (f->roster, BOB, NULL, result_cb, &result);
+  messenger_roster_remove_contact_async (f->roster, BOB, NULL, test_result_cb, &result);
   error = wait_edit (f->roster, &result);
   g_assert_error (error, XMPP_ERROR, XMPP_ERROR_NOT_CONNECTED);
   g_clear_error (&error);
@@ -458,18 +392,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  int status;
-
-  g_setenv ("LC_ALL", "C", TRUE);
-  g_test_init (&argc, &argv, NULL);
-
-  srv.dir = g_dir_make_tmp ("messenger-roster-edit-server-XXXXXX", &error);
-  g_assert_no_error (error);
-  test_server_add_user (&srv, ALICE, "alice-pw");
-  test_server_add_user (&srv, BOB, "bob-pw");
-  test_server_start (&srv, 0);
-
+  test_init (&argc, &argv);
   g_test_add ("/roster-edit/add-rename-groups-remove", Fixture, NULL,
               fixture_set_up, test_add_rename_groups_remove, fixture_tear_down);
   g_test_add ("/roster-edit/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
@@ -477,12 +400,5 @@ main (int   argc,
               fixture_set_up, test_avatar_presence_hash, fixture_tear_down);
   g_test_add ("/avatar-cache/refresh", Fixture, NULL, fixture_set_up, test_avatar_refresh, fixture_tear_down);
 
-  status = g_test_run ();
-
-  if (srv.server != NULL)
-    test_server_stop (&srv);
-  remove_tree (srv.dir);
-  g_free (srv.dir);
-  g_free (srv.fingerprint);
-  return status;
+  return test_server_run (&srv, "messenger-roster-edit-server-XXXXXX");
 }

@@ -6,126 +6,91 @@
 #include "config.h"
 
 #include "messenger-secret.h"
+#include "test-util.h"
 
-typedef struct
+static gboolean
+store (const char  *jid,
+       const char  *password,
+       GError     **error)
 {
-  gboolean  done;
-  gboolean  ok;
-  char     *password;
-  GError   *error;
-} Result;
+  g_autoptr(GAsyncResult) result = NULL;
 
-static void
-store_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Result *r = user_data;
-  r->ok = messenger_secret_store_finish (result, &r->error);
-  r->done = TRUE;
+  messenger_secret_store_async (jid, password, NULL, test_result_cb, &result);
+  return messenger_secret_store_finish (WAIT_RESULT (&result), error);
 }
 
-static void
-lookup_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+static char *
+lookup (const char  *jid,
+        GError     **error)
 {
-  Result *r = user_data;
-  r->password = messenger_secret_lookup_finish (result, &r->error);
-  r->done = TRUE;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  messenger_secret_lookup_async (jid, NULL, test_result_cb, &result);
+  return messenger_secret_lookup_finish (WAIT_RESULT (&result), error);
 }
 
-static void
-clear_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+static gboolean
+clear (const char  *jid,
+       GError     **error)
 {
-  Result *r = user_data;
-  r->ok = messenger_secret_clear_finish (result, &r->error);
-  r->done = TRUE;
-}
+  g_autoptr(GAsyncResult) result = NULL;
 
-static void
-wait_for (Result *r)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!r->done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->password, g_free);
-  g_clear_error (&r->error);
-  r->done = r->ok = FALSE;
+  messenger_secret_clear_async (jid, NULL, test_result_cb, &result);
+  return messenger_secret_clear_finish (WAIT_RESULT (&result), error);
 }
 
 static void
 test_round_trip (void)
 {
-  Result r = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  gboolean stored;
 
-  messenger_secret_store_async ("alice@example.org", "s3cret ☃", NULL, store_cb, &r);
-  wait_for (&r);
-  g_assert_no_error (r.error);
-  g_assert_true (r.ok);
-  result_clear (&r);
+  stored = store ("alice@example.org", "s3cret ☃", &error);
+  g_assert_no_error (error);
+  g_assert_true (stored);
 
-  messenger_secret_store_async ("bob@example.org", "other", NULL, store_cb, &r);
-  wait_for (&r);
-  g_assert_no_error (r.error);
-  result_clear (&r);
+  store ("bob@example.org", "other", &error);
+  g_assert_no_error (error);
 
   /* Each account gets its own password back. */
-  messenger_secret_lookup_async ("alice@example.org", NULL, lookup_cb, &r);
-  wait_for (&r);
-  g_assert_no_error (r.error);
-  g_assert_cmpstr (r.password, ==, "s3cret ☃");
-  result_clear (&r);
+  password = lookup ("alice@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "s3cret ☃");
+  g_clear_pointer (&password, g_free);
 
   /* Storing again replaces. */
-  messenger_secret_store_async ("alice@example.org", "changed", NULL, store_cb, &r);
-  wait_for (&r);
-  g_assert_no_error (r.error);
-  result_clear (&r);
-  messenger_secret_lookup_async ("alice@example.org", NULL, lookup_cb, &r);
-  wait_for (&r);
-  g_assert_cmpstr (r.password, ==, "changed");
-  result_clear (&r);
+  store ("alice@example.org", "changed", &error);
+  g_assert_no_error (error);
+  password = lookup ("alice@example.org", NULL);
+  g_assert_cmpstr (password, ==, "changed");
+  g_clear_pointer (&password, g_free);
 
-  messenger_secret_clear_async ("alice@example.org", NULL, clear_cb, &r);
-  wait_for (&r);
-  g_assert_no_error (r.error);
-  result_clear (&r);
+  clear ("alice@example.org", &error);
+  g_assert_no_error (error);
 
   /* Gone: no password and no error. */
-  messenger_secret_lookup_async ("alice@example.org", NULL, lookup_cb, &r);
-  wait_for (&r);
-  g_assert_no_error (r.error);
-  g_assert_null (r.password);
-  result_clear (&r);
+  password = lookup ("alice@example.org", &error);
+  g_assert_no_error (error);
+  g_assert_null (password);
 
-  messenger_secret_lookup_async ("bob@example.org", NULL, lookup_cb, &r);
-  wait_for (&r);
-  g_assert_cmpstr (r.password, ==, "other");
-  result_clear (&r);
+  password = lookup ("bob@example.org", NULL);
+  g_assert_cmpstr (password, ==, "other");
 }
 
 static void
 test_no_keyring (void)
 {
-  Result r = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
 
-  messenger_secret_store_async ("alice@example.org", "pw", NULL, store_cb, &r);
-  wait_for (&r);
-  g_assert_false (r.ok);
-  g_assert_error (r.error, MESSENGER_SECRET_ERROR, MESSENGER_SECRET_ERROR_UNAVAILABLE);
-  result_clear (&r);
+  g_assert_false (store ("alice@example.org", "pw", &error));
+  g_assert_error (error, MESSENGER_SECRET_ERROR, MESSENGER_SECRET_ERROR_UNAVAILABLE);
+  g_clear_error (&error);
 
-  messenger_secret_lookup_async ("alice@example.org", NULL, lookup_cb, &r);
-  wait_for (&r);
-  g_assert_null (r.password);
-  g_assert_error (r.error, MESSENGER_SECRET_ERROR, MESSENGER_SECRET_ERROR_UNAVAILABLE);
-  result_clear (&r);
+  password = lookup ("alice@example.org", &error);
+  g_assert_null (password);
+  g_assert_error (error, MESSENGER_SECRET_ERROR, MESSENGER_SECRET_ERROR_UNAVAILABLE);
 }
 
 int

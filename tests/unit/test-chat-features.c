@@ -1124,6 +1124,126 @@ test_subject (Fixture       *f,
   g_assert_cmpstr (messenger_thread_get_title (topic), ==, "Trip to the lake");
 }
 
+/* XEP-0198 */
+
+/* The h of the first <a/> the client sent from element @from on, -1 without one. */
+static gint64
+first_ack_from (FakeServer *fs,
+                guint       from)
+{
+  for (guint i = from; i < fs->elements->len; i++)
+    if (xmpp_element_is (fs->elements->pdata[i], XMPP_NS_SM, "a"))
+      return g_ascii_strtoll (xmpp_element_get_attribute (fs->elements->pdata[i], "h"), NULL, 10);
+  return -1;
+}
+
+/* The h of the last <a/> the client sent, -1 without one. */
+static gint64
+last_ack (FakeServer *fs)
+{
+  for (guint i = fs->elements->len; i > 0; i--)
+    if (xmpp_element_is (fs->elements->pdata[i - 1], XMPP_NS_SM, "a"))
+      return g_ascii_strtoll (xmpp_element_get_attribute (fs->elements->pdata[i - 1], "h"), NULL, 10);
+  return -1;
+}
+
+static gboolean
+stored (Fixture    *f,
+        const char *peer,
+        const char *origin_id)
+{
+  g_autoptr(MessengerStoreMessage) row = messenger_store_find_message_by_origin_id (f->model.store,
+                                                                                   f->model.account_id,
+                                                                                   peer, origin_id, NULL);
+  return row != NULL;
+}
+
+/* Write @xml followed by an <r/> in one go: the client answers the <r/>
+ * while the message's insert is still on its way to the disk, so that
+ * <a/> must not count it yet; a later one, once committed, does. */
+static void
+assert_acked_after_commit (Fixture    *f,
+                           const char *xml,
+                           const char *peer,
+                           const char *origin_id)
+{
+  g_autofree char *both = g_strconcat (xml, "<r xmlns='" XMPP_NS_SM "'/>", NULL);
+  guint mark = f->fs->elements->len;
+  gint64 before;
+
+  fake_server_write (f->fs, both);
+  WAIT_UNTIL ((before = first_ack_from (f->fs, mark)) >= 0);
+  WAIT_UNTIL (last_ack (f->fs) == before + 1);
+  /* Only now, and then it is on disk. */
+  g_assert_true (stored (f, peer, origin_id));
+}
+
+static void
+test_stream_management (Fixture       *f,
+                        gconstpointer  data)
+{
+  MessengerConversation *with_bob;
+  g_autoptr(MessengerMessageList) history = NULL;
+  g_autofree char *origin = NULL;
+  guint pings;
+
+  script.carbons = TRUE;
+  go_online (f);
+  g_assert_true (xmpp_client_get_stream_management (messenger_account_get_client (f->model.account)));
+  with_bob = messenger_conversation_list_get_conversation (f->list, BOB);
+  history = messenger_message_list_new (with_bob, NULL);
+
+  /* Ours: SENT when written, ACKED on the server's <a/>, not on a ping. */
+  f->fs->sm_manual_acks = TRUE;
+  f->fs->ignore_pings = TRUE;
+  pings = f->fs->n_pings;
+  origin = messenger_conversation_send (with_bob, "tracked", NULL);
+  WAIT_UNTIL (sent_message_with_body (f->fs, "tracked") != NULL && f->fs->n_sm_requests > 0);
+  WAIT_UNTIL (find_message (G_LIST_MODEL (history), "tracked") != NULL
+              && messenger_message_get_state (find_message (G_LIST_MODEL (history), "tracked"))
+                 == MESSENGER_DELIVERY_SENT);
+  model_fixture_flush (&f->model);
+  g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "tracked")),
+                   ==, MESSENGER_DELIVERY_SENT);
+  g_assert_cmpuint (f->fs->n_pings, ==, pings);
+  {
+    g_autofree char *ack = g_strdup_printf ("<a xmlns='" XMPP_NS_SM "' h='%u'/>", f->fs->sm_h);
+
+    fake_server_write (f->fs, ack);
+  }
+  WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "tracked"))
+              == MESSENGER_DELIVERY_ACKED);
+
+  /* Never acknowledged before the session ended: stays SENT, and goes
+   * out again in the next session. */
+  g_free (messenger_conversation_send (with_bob, "unconfirmed", NULL));
+  WAIT_UNTIL (sent_message_with_body (f->fs, "unconfirmed") != NULL);
+  go_offline (f);
+  g_assert_cmpint (messenger_message_get_state (find_message (G_LIST_MODEL (history), "unconfirmed")),
+                   ==, MESSENGER_DELIVERY_SENT);
+  go_online (f);
+  WAIT_UNTIL (sent_message_with_body (f->fs, "unconfirmed") != NULL);
+  WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "unconfirmed"))
+              == MESSENGER_DELIVERY_ACKED);
+  g_assert_null (sent_message_with_body (f->fs, "tracked"));
+
+  /* Theirs, a duplicate of it and carbons: acknowledged once committed. */
+  assert_acked_after_commit (f, "<message from='" BOB "/phone' to='" ME "/desk' type='chat' id='in1'>"
+                                "<body>kept first</body><origin-id xmlns='urn:xmpp:sid:0' id='in1'/></message>",
+                             BOB, "in1");
+  assert_acked_after_commit (f, "<message from='" BOB "/phone' to='" ME "/desk' type='chat' id='in1'>"
+                                "<body>kept first</body><origin-id xmlns='urn:xmpp:sid:0' id='in1'/></message>",
+                             BOB, "in1");
+  assert_acked_after_commit (f, CARBON ("received", "<message xmlns='jabber:client' from='" CAROL "/phone' "
+                                                    "to='" ME "/laptop' type='chat' id='c1'><body>to the laptop</body>"
+                                                    "<origin-id xmlns='urn:xmpp:sid:0' id='c1'/></message>"),
+                             CAROL, "c1");
+  assert_acked_after_commit (f, CARBON ("sent", "<message xmlns='jabber:client' from='" ME "/laptop' "
+                                                "to='" DAVE_JID "' type='chat' id='c2'><body>from the laptop</body>"
+                                                "<origin-id xmlns='urn:xmpp:sid:0' id='c2'/></message>"),
+                             DAVE_JID, "c2");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1143,6 +1263,7 @@ main (int   argc,
   ADD ("/chat-features/no-archive", test_no_archive);
   ADD ("/chat-features/retry", test_retry);
   ADD ("/chat-features/subject", test_subject);
+  ADD ("/chat-features/stream-management", test_stream_management);
 #undef ADD
 
   return g_test_run ();

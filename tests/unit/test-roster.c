@@ -236,6 +236,143 @@ test_replace_in_runs (ModelFixture  *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (messenger_roster_get_groups (roster)), ==, 0);
 }
 
+typedef struct
+{
+  guint      n_changes;
+  GPtrArray *group_checkers;  /* ModelChecker, one per group seen */
+} Emissions;
+
+static void
+count_emission_cb (GListModel *model,
+                   guint       position,
+                   guint       removed,
+                   guint       added,
+                   Emissions  *emissions)
+{
+  emissions->n_changes++;
+}
+
+/* Every group gets a checker (and is counted) the moment it joins the
+ * groups model: its own changes must be consistent from the first. */
+static void
+groups_changed_cb (GListModel *groups,
+                   guint       position,
+                   guint       removed,
+                   guint       added,
+                   Emissions  *emissions)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(MessengerGroup) group = g_list_model_get_item (groups, i);
+
+      if (g_object_get_data (G_OBJECT (group), "test-checked") != NULL)
+        continue;
+      g_object_set_data (G_OBJECT (group), "test-checked", GINT_TO_POINTER (1));
+      g_ptr_array_add (emissions->group_checkers, model_checker_new (G_LIST_MODEL (group)));
+      g_signal_connect (group, "items-changed", G_CALLBACK (count_emission_cb), emissions);
+    }
+}
+
+/* The first fetch into an empty roster: one items-changed for the roster,
+ * one for the groups model and one per group, each model consistent at
+ * every emission.  Then a fetch adding contacts among kept ones, in old
+ * and new groups: consistent too, and the groups hold the right members. */
+static void
+test_fetched_into_empty (ModelFixture  *fixture,
+                         gconstpointer  data)
+{
+  static const char * const names[] = { "Work", "Family", "Friends", "Zoo" };
+  g_autoptr(MessengerRoster) roster = NULL;
+  g_autoptr(ModelChecker) checker = NULL;
+  g_autoptr(ModelChecker) groups_checker = NULL;
+  g_autoptr(GPtrArray) group_checkers = g_ptr_array_new_with_free_func ((GDestroyNotify) model_checker_free);
+  g_autoptr(GPtrArray) network = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_roster_item_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_roster_item_free);
+  Emissions emissions = { 0, group_checkers };
+  GListModel *groups;
+  MessengerGroup *family;
+  guint n_groups, expected = 0;
+
+  roster = messenger_roster_new (fixture->account, fixture->store, fixture->account_id);
+  groups = messenger_roster_get_groups (roster);
+  checker = model_checker_new (G_LIST_MODEL (roster));
+  groups_checker = model_checker_new (groups);
+  g_signal_connect (roster, "items-changed", G_CALLBACK (count_emission_cb), &emissions);
+  g_signal_connect (groups, "items-changed", G_CALLBACK (count_emission_cb), &emissions);
+  g_signal_connect (groups, "items-changed", G_CALLBACK (groups_changed_cb), &emissions);
+
+  /* 500 contacts, not in JID order: a third in no group, a tenth also in
+   * "Zoo", one naming the same group twice. */
+  for (guint i = 0; i < 500; i++)
+    {
+      guint k = (i * 7919) % 500;
+      g_autofree char *jid = g_strdup_printf ("user%03u@example.org", k);
+      const char *g1 = k % 3 == 0 ? NULL : names[k % 3];
+      const char *g2 = k % 10 == 1 ? "Zoo" : k == 2 ? names[2] : NULL;
+
+      if (g1 == NULL)  /* NULL ends the list */
+        g1 = g2, g2 = NULL;
+
+      g_ptr_array_add (network, model_fixture_roster_item (jid, NULL, XMPP_SUBSCRIPTION_BOTH, g1, g2, NULL));
+    }
+  g_signal_emit_by_name (fixture->account, "roster-received", network, "a", FALSE);
+
+  n_groups = g_list_model_get_n_items (groups);
+  g_assert_cmpuint (n_groups, ==, 4);
+  g_assert_cmpuint (group_checkers->len, ==, n_groups);
+  g_assert_cmpuint (emissions.n_changes, <=, n_groups + 2);
+  g_assert_cmpuint (model_checker_get_n_changes (checker), ==, 1);
+  g_assert_cmpuint (model_checker_get_n_changes (groups_checker), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (roster)), ==, 500);
+  g_assert_cmpstr (messenger_group_get_name (group_at (roster, 0)), ==, "Family");
+  g_assert_cmpstr (messenger_group_get_name (group_at (roster, 1)), ==, "Friends");
+  g_assert_cmpstr (messenger_group_get_name (group_at (roster, 2)), ==, "Zoo");
+  g_assert_true (messenger_group_is_ungrouped (group_at (roster, 3)));
+  assert_group (roster, NULL, 151, 0);       /* k % 3 == 0, but not k % 30 == 21 */
+  assert_group (roster, "Family", 167, 0);   /* k % 3 == 1 */
+  assert_group (roster, "Friends", 166, 0);  /* k % 3 == 2 */
+  assert_group (roster, "Zoo", 50, 0);       /* k % 10 == 1 */
+  for (guint i = 0; i < group_checkers->len; i++)
+    {
+      model_checker_check (group_checkers->pdata[i]);
+      g_assert_cmpuint (model_checker_get_n_changes (group_checkers->pdata[i]), ==, 1);
+    }
+
+  /* Every fifth contact kept, a new one after each (in a new group "Aa"
+   * or in "Family"), the rest gone. */
+  for (guint k = 0; k < 500; k += 5)
+    {
+      g_autofree char *jid = g_strdup_printf ("user%03u@example.org", k);
+      g_autofree char *other = g_strdup_printf ("user%03ux@example.org", k);
+      const char *g1 = k % 3 == 0 ? NULL : names[k % 3];
+
+      g_ptr_array_add (second, model_fixture_roster_item (jid, NULL, XMPP_SUBSCRIPTION_BOTH, g1, NULL));
+      g_ptr_array_add (second, model_fixture_roster_item (other, NULL, XMPP_SUBSCRIPTION_BOTH,
+                                                          k % 2 == 0 ? "Aa" : "Family", NULL));
+      expected += (k % 3 == 1) + (k % 2 == 1);
+    }
+  g_signal_emit_by_name (fixture->account, "roster-received", second, "b", FALSE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (roster)), ==, 200);
+  g_assert_cmpstr (messenger_group_get_name (group_at (roster, 0)), ==, "Aa");
+  assert_group (roster, "Aa", 50, 0);
+  assert_group (roster, "Family", expected, 0);
+  g_assert_null (find_group (roster, "Zoo"));
+  family = find_group (roster, "Family");
+  for (guint i = 1; i < g_list_model_get_n_items (G_LIST_MODEL (family)); i++)
+    g_assert_cmpstr (jid_at (G_LIST_MODEL (family), i - 1), <, jid_at (G_LIST_MODEL (family), i));
+  for (guint i = 0; i < group_checkers->len; i++)
+    model_checker_check (group_checkers->pdata[i]);
+  model_checker_check (checker);
+  model_checker_check (groups_checker);
+
+  g_signal_handlers_disconnect_by_data (roster, &emissions);
+  g_signal_handlers_disconnect_by_data (groups, &emissions);
+  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+    g_signal_handlers_disconnect_by_data (group_at (roster, i), &emissions);
+  /* The checkers of groups that are gone hold them: free them first. */
+  g_ptr_array_set_size (group_checkers, 0);
+}
+
 static void
 test_pushes (ModelFixture  *fixture,
              gconstpointer  data)
@@ -447,6 +584,7 @@ main (int   argc,
 
   ADD ("/roster/cache-then-network", test_cache_then_network);
   ADD ("/roster/replace-in-runs", test_replace_in_runs);
+  ADD ("/roster/fetched-into-empty", test_fetched_into_empty);
   ADD ("/roster/pushes", test_pushes);
   ADD ("/roster/groups-and-presence", test_groups_and_presence);
   ADD ("/roster/subscription-requests", test_subscription_requests);
