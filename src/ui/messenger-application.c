@@ -122,7 +122,6 @@ local_account_added_cb (GObject      *source,
                         GAsyncResult *result,
                         gpointer      user_data)
 {
-  g_autoptr(MessengerApplication) self = user_data;
   g_autoptr(MessengerSession) session = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -140,10 +139,9 @@ local_account_created_cb (GObject      *source,
                           GAsyncResult *result,
                           gpointer      user_data)
 {
-  g_autoptr(MessengerApplication) self = user_data;
+  g_autofree char *password = user_data;
   g_autoptr(MessengerAccount) account = NULL;
   g_autoptr(GError) error = NULL;
-  const char *password;
 
   account = messenger_profile_create_local_account_finish (MESSENGER_PROFILE (source), result, &error);
   if (account == NULL)
@@ -151,10 +149,8 @@ local_account_created_cb (GObject      *source,
       g_warning ("%s", error->message);
       return;
     }
-  password = g_object_get_data (G_OBJECT (self), "local-password");
   messenger_profile_add_account_async (MESSENGER_PROFILE (source), account, password, TRUE, NULL,
-                                       local_account_added_cb, g_object_ref (self));
-  g_object_set_data (G_OBJECT (self), "local-password", NULL);
+                                       local_account_added_cb, NULL);
 }
 
 static char *
@@ -177,6 +173,7 @@ ensure_local_account (MessengerApplication *self)
 {
   GListModel *sessions = messenger_profile_get_sessions (self->profile);
   g_autofree char *name = NULL;
+  char *password;  /* the callback frees it */
 
   for (guint i = 0; i < g_list_model_get_n_items (sessions); i++)
     {
@@ -189,10 +186,9 @@ ensure_local_account (MessengerApplication *self)
   name = local_user_name ();
   /* Nobody needs to know this password: the app runs the server and can
    * renew it (see messenger-profile.c). */
-  g_object_set_data_full (G_OBJECT (self), "local-password", g_uuid_string_random (), g_free);
-  messenger_profile_create_local_account_async (self->profile, name,
-                                                g_object_get_data (G_OBJECT (self), "local-password"),
-                                                NULL, local_account_created_cb, g_object_ref (self));
+  password = g_uuid_string_random ();
+  messenger_profile_create_local_account_async (self->profile, name, password, NULL,
+                                                local_account_created_cb, password);
 }
 
 static void
