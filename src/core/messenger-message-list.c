@@ -30,6 +30,13 @@ struct _MessengerMessageList
   /* Where the person reads: the newest end (live messages go in, the
    * oldest are dropped) or further back (the newest are dropped). */
   gboolean               reading_newest;
+
+  /* Live messages held back to go in together (live-delay): a flood then
+   * costs a view one change a batch, not one a message. */
+  guint                  live_delay;      /* ms; 0: each at once */
+  GPtrArray             *live;            /* MessengerMessage, not in items yet */
+  guint                  live_source;
+  gint64                 live_flushed;    /* monotonic µs of the last batch */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -46,6 +53,7 @@ enum {
   PROP_HAS_OLDER,
   PROP_HAS_NEWER,
   PROP_N_ITEMS,
+  PROP_LIVE_DELAY,
   N_PROPS
 };
 
@@ -158,17 +166,20 @@ read_page (MessengerMessageList        *self,
   return page;
 }
 
-/* Keep the window bounded: drop the excess at the top (oldest) or at the
- * bottom (newest), in one items-changed. */
+static void flush_live (MessengerMessageList *self);
+
+/* Keep the window within @limit messages: drop the excess at the top
+ * (oldest) or at the bottom (newest), in one items-changed. */
 static void
-trim (MessengerMessageList *self,
-      gboolean              at_top)
+trim_to (MessengerMessageList *self,
+         guint                 limit,
+         gboolean              at_top)
 {
   guint excess;
 
-  if (self->items->len <= max_items (self))
+  if (self->items->len <= limit)
     return;
-  excess = self->items->len - max_items (self);
+  excess = self->items->len - limit;
   if (at_top)
     {
       g_ptr_array_remove_range (self->items, 0, excess);
@@ -185,6 +196,13 @@ trim (MessengerMessageList *self,
     }
 }
 
+static void
+trim (MessengerMessageList *self,
+      gboolean              at_top)
+{
+  trim_to (self, max_items (self), at_top);
+}
+
 gboolean
 messenger_message_list_load_older (MessengerMessageList *self)
 {
@@ -194,6 +212,7 @@ messenger_message_list_load_older (MessengerMessageList *self)
 
   g_return_val_if_fail (MESSENGER_IS_MESSAGE_LIST (self), FALSE);
 
+  flush_live (self);
   if (!self->has_older)
     return FALSE;
 
@@ -223,6 +242,7 @@ messenger_message_list_load_newer (MessengerMessageList *self)
 
   g_return_val_if_fail (MESSENGER_IS_MESSAGE_LIST (self), FALSE);
 
+  flush_live (self);
   if (!self->has_newer)
     return FALSE;
 
@@ -246,6 +266,9 @@ messenger_message_list_jump_to_newest (MessengerMessageList *self)
 
   g_return_if_fail (MESSENGER_IS_MESSAGE_LIST (self));
 
+  /* The held messages are stored: the newest page has them. */
+  g_clear_handle_id (&self->live_source, g_source_remove);
+  g_ptr_array_set_size (self->live, 0);
   removed = self->items->len;
   g_ptr_array_unref (self->items);
   self->items = read_page (self, MESSENGER_STORE_PAGE_OLDER, 0, &more);
@@ -257,6 +280,35 @@ messenger_message_list_jump_to_newest (MessengerMessageList *self)
 }
 
 void
+messenger_message_list_set_live_delay (MessengerMessageList *self,
+                                       guint                 live_delay)
+{
+  g_return_if_fail (MESSENGER_IS_MESSAGE_LIST (self));
+
+  if (self->live_delay == live_delay)
+    return;
+  self->live_delay = live_delay;
+  if (live_delay == 0)
+    flush_live (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIVE_DELAY]);
+}
+
+guint
+messenger_message_list_get_live_delay (MessengerMessageList *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_MESSAGE_LIST (self), 0);
+  return self->live_delay;
+}
+
+/* Held messages go in now (tests; a view that must show everything). */
+void
+messenger_message_list_flush (MessengerMessageList *self)
+{
+  g_return_if_fail (MESSENGER_IS_MESSAGE_LIST (self));
+  flush_live (self);
+}
+
+void
 messenger_message_list_follow_newest (MessengerMessageList *self)
 {
   g_return_if_fail (MESSENGER_IS_MESSAGE_LIST (self));
@@ -265,36 +317,158 @@ messenger_message_list_follow_newest (MessengerMessageList *self)
     self->reading_newest = TRUE;
 }
 
+/* Where a live message @id goes in the window, or G_MAXUINT when it does
+ * not go in. */
+static guint
+live_position (MessengerMessageList *self,
+               gint64                id)
+{
+  guint position;
+
+  /* The window is not at the newest end: the message is beyond it. */
+  if (self->has_newer)
+    return G_MAXUINT;
+
+  position = lower_bound (self, id);
+  if (position < self->items->len && id_at (self, position) == id)
+    return G_MAXUINT;
+  /* Older than the window (an archive back-fill): it will come with its
+   * page. */
+  if (position == 0 && self->items->len > 0 && self->has_older)
+    return G_MAXUINT;
+  /* Reading further back with a full window: do not push that away. */
+  if (position == self->items->len && !self->reading_newest && self->items->len >= max_items (self))
+    {
+      set_has_newer (self, TRUE);
+      return G_MAXUINT;
+    }
+  return position;
+}
+
+static void
+add_live (MessengerMessageList *self,
+          MessengerMessage     *message)
+{
+  guint position = live_position (self, messenger_message_get_id (message));
+
+  if (position == G_MAXUINT)
+    return;
+  g_ptr_array_insert (self->items, position, g_object_ref (message));
+  items_changed (self, position, 0, 1);
+  trim (self, self->reading_newest);
+}
+
+/* The held messages go in: those newer than the whole window, while the
+ * person reads at the newest end (a flood), in one items-changed and one
+ * trim; any other one by itself. */
+static void
+flush_live (MessengerMessageList *self)
+{
+  g_autoptr(GPtrArray) live = NULL;
+  guint start = self->items->len;
+
+  g_clear_handle_id (&self->live_source, g_source_remove);
+  self->live_flushed = g_get_monotonic_time ();
+  if (self->live->len == 0)
+    return;
+
+  live = g_steal_pointer (&self->live);
+  self->live = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < live->len; i++)
+    {
+      MessengerMessage *message = live->pdata[i];
+      guint len = self->items->len;
+
+      if (self->reading_newest && !self->has_newer
+          && (len == 0 || messenger_message_get_id (message) > id_at (self, len - 1)))
+        {
+          g_ptr_array_add (self->items, g_object_ref (message));
+          continue;
+        }
+      /* The model says what it holds before anything else changes. */
+      if (len > start)
+        {
+          items_changed (self, start, 0, len - start);
+          trim (self, TRUE);
+        }
+      add_live (self, message);
+      start = self->items->len;
+    }
+  if (self->items->len > start)
+    {
+      guint added = self->items->len - start;
+
+      items_changed (self, start, 0, added);
+      /* A page or more at once is a flood: keep one page, so that a view
+       * does not lay out the rows of a long window again for every batch
+       * (older pages come back with load_older()). */
+      trim_to (self, added >= self->page_size ? self->page_size : max_items (self), TRUE);
+    }
+}
+
+static gboolean
+flush_live_cb (gpointer user_data)
+{
+  MessengerMessageList *self = user_data;
+
+  self->live_source = 0;
+  flush_live (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 message_added_cb (MessengerConversation       *conversation,
                   const MessengerStoreMessage *record,
                   MessengerMessageList        *self)
 {
-  guint position;
+  g_autoptr(MessengerMessage) message = NULL;
+  gint64 now, next;
 
   if (self->thread_id != NULL && g_strcmp0 (record->thread_id, self->thread_id) != 0)
     return;
-  /* The window is not at the newest end: the message is beyond it. */
   if (self->has_newer)
     return;
 
-  position = lower_bound (self, record->id);
-  if (position < self->items->len && id_at (self, position) == record->id)
-    return;
-  /* Older than the window (an archive back-fill): it will come with its
-   * page. */
-  if (position == 0 && self->items->len > 0 && self->has_older)
-    return;
-  /* Reading further back with a full window: do not push that away. */
-  if (position == self->items->len && !self->reading_newest && self->items->len >= max_items (self))
+  message = message_from_record (self, record);
+  if (self->live_delay == 0)
     {
-      set_has_newer (self, TRUE);
+      add_live (self, message);
       return;
     }
 
-  g_ptr_array_insert (self->items, position, message_from_record (self, record));
-  items_changed (self, position, 0, 1);
-  trim (self, self->reading_newest);
+  /* The first message after a quiet while goes in at once; the ones that
+   * follow it closely wait for the next batch. */
+  now = g_get_monotonic_time ();
+  next = self->live_flushed + (gint64) self->live_delay * 1000;
+  if (self->live->len == 0 && now >= next)
+    {
+      self->live_flushed = now;
+      add_live (self, message);
+      return;
+    }
+  g_ptr_array_add (self->live, g_steal_pointer (&message));
+  if (self->live_source == 0)
+    {
+      self->live_source = g_timeout_add_full (G_PRIORITY_DEFAULT, MAX (1, (next - now + 999) / 1000),
+                                              flush_live_cb, self, NULL);
+      g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->live_source),
+                                "[messenger] live messages");
+    }
+}
+
+/* A message in the window or held back to go in it. */
+static MessengerMessage *
+find_message (MessengerMessageList *self,
+              gint64                id)
+{
+  guint position = lower_bound (self, id);
+
+  if (position < self->items->len && id_at (self, position) == id)
+    return self->items->pdata[position];
+  for (guint i = self->live->len; i > 0; i--)
+    if (messenger_message_get_id (self->live->pdata[i - 1]) == id)
+      return self->live->pdata[i - 1];
+  return NULL;
 }
 
 static void
@@ -303,10 +477,10 @@ message_state_changed_cb (MessengerConversation  *conversation,
                           MessengerDeliveryState  state,
                           MessengerMessageList   *self)
 {
-  guint position = lower_bound (self, id);
+  MessengerMessage *message = find_message (self, id);
 
-  if (position < self->items->len && id_at (self, position) == id)
-    messenger_message_set_state (self->items->pdata[position], state);
+  if (message != NULL)
+    messenger_message_set_state (message, state);
 }
 
 /* The store marked the range read: the window's copies follow, so a view
@@ -323,6 +497,15 @@ messages_read_cb (MessengerConversation *conversation,
     {
       MessengerMessage *message = self->items->pdata[i];
 
+      if (thread_id == NULL || g_strcmp0 (messenger_message_get_thread_id (message), thread_id) == 0)
+        messenger_message_set_unread (message, FALSE);
+    }
+  for (guint i = 0; i < self->live->len; i++)
+    {
+      MessengerMessage *message = self->live->pdata[i];
+
+      if (up_to_id > 0 && up_to_id < G_MAXINT64 && messenger_message_get_id (message) > up_to_id)
+        continue;
       if (thread_id == NULL || g_strcmp0 (messenger_message_get_thread_id (message), thread_id) == 0)
         messenger_message_set_unread (message, FALSE);
     }
@@ -464,6 +647,9 @@ messenger_message_list_get_property (GObject    *object,
     case PROP_N_ITEMS:
       g_value_set_uint (value, self->items->len);
       break;
+    case PROP_LIVE_DELAY:
+      g_value_set_uint (value, self->live_delay);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -491,6 +677,9 @@ messenger_message_list_set_property (GObject      *object,
     case PROP_MAX_PAGES:
       self->max_pages = g_value_get_uint (value);
       break;
+    case PROP_LIVE_DELAY:
+      messenger_message_list_set_live_delay (self, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -501,6 +690,7 @@ messenger_message_list_dispose (GObject *object)
 {
   MessengerMessageList *self = MESSENGER_MESSAGE_LIST (object);
 
+  g_clear_handle_id (&self->live_source, g_source_remove);
   g_clear_object (&self->conversation);
 
   G_OBJECT_CLASS (messenger_message_list_parent_class)->dispose (object);
@@ -512,6 +702,7 @@ messenger_message_list_finalize (GObject *object)
   MessengerMessageList *self = MESSENGER_MESSAGE_LIST (object);
 
   g_ptr_array_unref (self->items);
+  g_ptr_array_unref (self->live);
   g_free (self->thread_id);
 
   G_OBJECT_CLASS (messenger_message_list_parent_class)->finalize (object);
@@ -549,6 +740,9 @@ messenger_message_list_class_init (MessengerMessageListClass *klass)
   properties[PROP_N_ITEMS] =
     g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LIVE_DELAY] =
+    g_param_spec_uint ("live-delay", NULL, NULL, 0, 10000, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -558,4 +752,5 @@ messenger_message_list_init (MessengerMessageList *self)
   self->page_size = MESSENGER_MESSAGE_LIST_DEFAULT_PAGE_SIZE;
   self->max_pages = MESSENGER_MESSAGE_LIST_DEFAULT_MAX_PAGES;
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
+  self->live = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -54,4 +54,18 @@ void                   messenger_message_list_jump_to_newest   (MessengerMessage
  * the oldest out of a full window rather than stay beyond it. */
 void                   messenger_message_list_follow_newest    (MessengerMessageList  *self);
 
+/* live-delay (ms, 0 by default): live messages that come within this
+ * time of the last ones added are held back and go in together when it
+ * has passed, in one items-changed (and one trim) for a batch at the
+ * newest end.  The first message after a quiet while goes in at once.  A
+ * view sets it so that a flood costs it a change per batch, not one per
+ * message; state changes and read marks reach held messages too.  A
+ * batch of a page or more (a flood) leaves only the newest page in the
+ * window; paging and jump_to_newest() add or drop what is held first. */
+void                   messenger_message_list_set_live_delay   (MessengerMessageList  *self,
+                                                                guint                  live_delay);
+guint                  messenger_message_list_get_live_delay   (MessengerMessageList  *self);
+/* Add the held messages now. */
+void                   messenger_message_list_flush            (MessengerMessageList  *self);
+
 G_END_DECLS

@@ -46,6 +46,15 @@
 #define GROUP_INTERVAL (5 * G_TIME_SPAN_MINUTE)
 /* How close to the bottom (pixels) still counts as "at the bottom". */
 #define BOTTOM_SLACK 8.0
+/* Live messages closer together than this (ms) come into the list as one
+ * batch: in a flood the list view then lays out what fits on the screen
+ * once a batch instead of every message (bench/README.md "App"). */
+#define LIVE_DELAY_MS 100
+/* Rows of list items the list view let go, kept to be given to new ones:
+ * GTK 4.8's list view keeps ~200 rows around the newest message and makes
+ * a row for each message that comes in; a row from its template costs
+ * ten times what moving a spare one does. */
+#define MAX_SPARE_ROWS 256
 
 struct _MessengerConversationView
 {
@@ -68,6 +77,9 @@ struct _MessengerConversationView
   /* borrowed */
   GtkAdjustment           *vadjustment;
   GPtrArray               *bound_items;      /* GtkListItem showing a message */
+
+  /* owned */
+  GPtrArray               *spare_rows;       /* MessengerMessageRow, no parent; NULL once disposed */
 
   /* owned */
   MessengerConversation   *conversation;
@@ -353,17 +365,29 @@ position_changed_cb (GtkListItem               *list_item,
     decorate_row (self, list_item);
 }
 
+static void row_parent_cb (GtkWidget                 *row,
+                           GParamSpec                *pspec,
+                           MessengerConversationView *self);
+
 static void
 setup_row_cb (MessengerConversationView *self,
               GtkListItem               *list_item,
               GtkSignalListItemFactory  *factory)
 {
-  GtkWidget *row = messenger_message_row_new ();
+  g_autoptr(GtkWidget) row = NULL;
+
+  if (self->spare_rows != NULL && self->spare_rows->len > 0)
+    row = g_ptr_array_steal_index_fast (self->spare_rows, self->spare_rows->len - 1);
+  else
+    {
+      row = g_object_ref_sink (messenger_message_row_new ());
+      g_signal_connect_object (row, "retry", G_CALLBACK (row_retry_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (row, "notify::parent", G_CALLBACK (row_parent_cb), self, 0);
+    }
 
   gtk_list_item_set_activatable (list_item, FALSE);
   gtk_list_item_set_selectable (list_item, FALSE);
   gtk_list_item_set_child (list_item, row);
-  g_signal_connect_object (row, "retry", G_CALLBACK (row_retry_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (list_item, "notify::position", G_CALLBACK (position_changed_cb), self, 0);
 }
 
@@ -385,6 +409,19 @@ unbind_row_cb (MessengerConversationView *self,
                GtkSignalListItemFactory  *factory)
 {
   g_ptr_array_remove_fast (self->bound_items, list_item);
+}
+
+/* GTK 4.8 takes a row out of its list item before "teardown": a row
+ * left without a parent is a spare one. */
+static void
+row_parent_cb (GtkWidget                 *row,
+               GParamSpec                *pspec,
+               MessengerConversationView *self)
+{
+  if (gtk_widget_get_parent (row) != NULL || self->spare_rows == NULL
+      || self->spare_rows->len >= MAX_SPARE_ROWS)
+    return;
+  g_ptr_array_add (self->spare_rows, g_object_ref (row));
 }
 
 /* The oldest message of the window not read yet, 0 when none is.  Unread
@@ -661,6 +698,8 @@ set_messages (MessengerConversationView *self,
 
   g_signal_group_set_target (self->messages_signals, messages);
   g_set_object (&self->messages, messages);
+  if (messages != NULL)
+    messenger_message_list_set_live_delay (messages, LIVE_DELAY_MS);
   if (messages != NULL)
     selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (messages)));
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (selection));
@@ -957,6 +996,7 @@ messenger_conversation_view_dispose (GObject *object)
   g_clear_handle_id (&self->scroll_source, g_source_remove);
   g_clear_handle_id (&self->load_source, g_source_remove);
   g_clear_handle_id (&self->mark_read_source, g_source_remove);
+  g_clear_pointer (&self->spare_rows, g_ptr_array_unref);
 
   if (self->conversation_signals != NULL)
     {
@@ -1056,6 +1096,7 @@ messenger_conversation_view_init (MessengerConversationView *self)
   GtkEventController *controller;
 
   self->bound_items = g_ptr_array_new ();
+  self->spare_rows = g_ptr_array_new_with_free_func (g_object_unref);
   self->stick_to_bottom = TRUE;
 
   gtk_widget_init_template (GTK_WIDGET (self));

@@ -29,6 +29,7 @@ struct _MessengerMessageRow
   GtkLabel         *time_label;
   GtkImage         *state_image;
   GtkWidget        *failed_box;
+  GtkWidget        *retry_button;
 
   /* owned */
   MessengerMessage *message;
@@ -250,6 +251,11 @@ update_state (MessengerMessageRow *self)
                                   -1);
   gtk_widget_set_visible (GTK_WIDGET (self->state_image), TRUE);
   gtk_widget_set_visible (self->failed_box, state == MESSENGER_DELIVERY_FAILED);
+  /* Set when first needed, like the others: setting a tooltip asks the
+   * display server where the pointer is, and a row is made for every
+   * message of a flood. */
+  if (state == MESSENGER_DELIVERY_FAILED && !gtk_widget_get_has_tooltip (self->retry_button))
+    gtk_widget_set_tooltip_text (self->retry_button, _("Send this message again"));
   if (state == MESSENGER_DELIVERY_FAILED)
     gtk_widget_add_css_class (self->bubble, "failed");
   else
@@ -554,6 +560,7 @@ messenger_message_row_class_init (MessengerMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MessengerMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, MessengerMessageRow, state_image);
   gtk_widget_class_bind_template_child (widget_class, MessengerMessageRow, failed_box);
+  gtk_widget_class_bind_template_child (widget_class, MessengerMessageRow, retry_button);
 
   gtk_widget_class_install_action (widget_class, "message-row.retry", NULL, retry_action);
 

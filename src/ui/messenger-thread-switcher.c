@@ -103,6 +103,7 @@ format_activity (gint64 time)
   g_autoptr(GDateTime) utc = NULL;
   g_autoptr(GDateTime) local = NULL;
   g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GTimeZone) zone = NULL;
   g_autofree char *day = NULL;
   g_autofree char *clock = NULL;
 
@@ -111,8 +112,11 @@ format_activity (gint64 time)
   utc = g_date_time_new_from_unix_utc (time / G_USEC_PER_SEC);
   if (utc == NULL)
     return g_strdup ("");
-  local = g_date_time_to_local (utc);
-  now = g_date_time_new_now_local ();
+  /* Runs for every message of a flood: the zone made once, not read from
+   * /etc/localtime each time (see messenger-message.c). */
+  zone = messenger_dup_local_time_zone ();
+  local = g_date_time_to_timezone (utc, zone);
+  now = g_date_time_new_now (zone);
   day = messenger_message_row_format_day (local, now);
   /* Same format as the time of a message. */
   clock = g_date_time_format (local, _("%H:%M"));

@@ -410,6 +410,86 @@ test_unread (Fixture       *fixture,
   g_assert_cmpstr (unread, ==, "");
 }
 
+/* live-delay: the first live message goes in at once, the ones right
+ * after it wait and go in together (one items-changed); read marks reach
+ * held messages; a batch of a page or more leaves one page; paging and
+ * turning the delay off add what is held first. */
+static void
+count_changes_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_live_batched (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(MessengerMessageList) list = NULL;
+  g_autoptr(ModelChecker) checker = NULL;
+  g_autofree char *unread = NULL;
+  guint changes = 0;
+
+  fixture_start (fixture, 3);
+  list = messenger_message_list_new_full (fixture->bob, NULL, PAGE, MAX_PAGES);
+  checker = model_checker_new (G_LIST_MODEL (list));
+  g_signal_connect (list, "items-changed", G_CALLBACK (count_changes_cb), &changes);
+  /* Long enough that no batch goes in by the clock during the test. */
+  messenger_message_list_set_live_delay (list, 10000);
+  g_assert_cmpuint (messenger_message_list_get_live_delay (list), ==, 10000);
+
+  receive_live (fixture, "t");
+  g_assert_cmpuint (n_items (list), ==, 4);
+  g_assert_cmpuint (changes, ==, 1);
+
+  receive_live (fixture, "t");
+  receive_live (fixture, "u");
+  receive_live (fixture, "t");
+  g_assert_cmpuint (n_items (list), ==, 4);
+  g_assert_cmpuint (changes, ==, 1);
+
+  /* Read while held: they come in read. */
+  messenger_conversation_mark_read (fixture->bob, NULL, 0);
+  model_fixture_flush (&fixture->base);
+  messenger_message_list_flush (list);
+  g_assert_cmpuint (n_items (list), ==, 7);
+  g_assert_cmpuint (changes, ==, 2);
+  g_assert_cmpstr (body_at (list, 3), ==, "live 0");
+  g_assert_cmpstr (body_at (list, 6), ==, "live 3");
+  unread = unread_bodies (list);
+  g_assert_cmpstr (unread, ==, "");
+
+  /* A flood: a page or more at once leaves the newest page. */
+  for (guint i = 0; i < PAGE + 2; i++)
+    receive_live (fixture, "t");
+  g_assert_cmpuint (n_items (list), ==, 7);
+  messenger_message_list_flush (list);
+  g_assert_cmpuint (n_items (list), ==, PAGE);
+  g_assert_cmpstr (body_at (list, PAGE - 1), ==, "live 10");
+  g_assert_true (messenger_message_list_get_has_older (list));
+  g_assert_false (messenger_message_list_get_has_newer (list));
+
+  /* Paging back adds the held ones first, in their place. */
+  receive_live (fixture, "t");
+  g_assert_cmpstr (body_at (list, PAGE - 1), ==, "live 10");
+  g_assert_true (messenger_message_list_load_older (list));
+  g_assert_cmpuint (n_items (list), ==, 2 * PAGE + 1);
+  g_assert_cmpstr (body_at (list, 2 * PAGE), ==, "live 11");
+  g_assert_cmpstr (body_at (list, 0), ==, "live 1");
+
+  /* Without a delay, what is held goes in. */
+  messenger_message_list_follow_newest (list);
+  receive_live (fixture, "t");
+  g_assert_cmpstr (body_at (list, n_items (list) - 1), ==, "live 11");
+  messenger_message_list_set_live_delay (list, 0);
+  g_assert_cmpstr (body_at (list, n_items (list) - 1), ==, "live 12");
+  receive_live (fixture, "t");
+  g_assert_cmpstr (body_at (list, n_items (list) - 1), ==, "live 13");
+}
+
 /* The checker catches a model whose items-changed does not match what
  * changed. */
 static void
@@ -464,6 +544,7 @@ main (int   argc,
   ADD ("/message-list/page-boundary", test_page_boundary);
   ADD ("/message-list/older-pages-then-live", test_older_pages_then_live);
   ADD ("/message-list/live-bounded", test_live_bounded);
+  ADD ("/message-list/live-batched", test_live_batched);
   ADD ("/message-list/thread", test_thread_list);
   ADD ("/message-list/unread", test_unread);
   g_test_add_func ("/model-checker/catches-errors", test_checker_catches_errors);
