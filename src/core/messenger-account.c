@@ -8,11 +8,34 @@
  *                              │ connect()
  *                              └──▶ CONNECTING (error cleared in the same change)
  *
- * Each connection attempt gets a new XmppClient and its feature objects;
- * their signals are forwarded by the account, so models never hold on to a
+ * Each new session gets a new XmppClient and its feature objects; their
+ * signals are forwarded by the account, so models never hold on to a
  * session that is gone.  Errors a person must fix stop the reconnects, and
  * with "auto-reconnect" off every error does (a first sign-in wants to
  * report a wrong server at once rather than retry it for ever).
+ *
+ * XEP-0198 resumption: a session that reached ONLINE and whose connection
+ * was lost (not closed) while the client can resume it is *kept*: the
+ * client and its feature objects stay, and the reconnect timer resumes it
+ * on the same client instead of signing in again:
+ *
+ *   ONLINE ──lost, xmpp_client_can_resume()──▶ CONNECTING (kept)
+ *     ▲  ▲                                        │ reconnect timer
+ *     │  │                                        ▼
+ *     │  └─ resumed: "resumed" TRUE, ◀──── xmpp_client_resume_async()
+ *     │     nothing set up again              │  ├─ failed before the server
+ *     │     (no roster, disco, carbons,       │  │  answered: kept, retried
+ *     │     initial presence)                 │  ▼
+ *     └── roster, disco, presence ◀──────── refused (resumed FALSE):
+ *         ("resumed" FALSE)                 "session-ended", then set up
+ *                                           as a new session
+ *
+ * A kept session whose resumption time ran out is dropped at the next
+ * attempt ("session-ended", a new client and a fresh sign-in), and so is
+ * one the account leaves for any other reason (disconnect(), an error a
+ * person must fix).  "session-ended" is emitted once per session, when
+ * whatever the server knew of it (others' presence for us, what we sent
+ * and it never confirmed) is gone; leaving ONLINE does not say that.
  *
  * State, error kind and error message change together in set_state(), with
  * notifications held until all three hold their new values: whoever
@@ -66,6 +89,10 @@ struct _MessengerAccount
   guint                      setup_pending;  /* roster, server and account disco */
   gboolean                   has_archive;    /* XEP-0313 on our bare JID */
   gboolean                   server_carbons; /* XEP-0280 on the server */
+  gboolean                   in_session;     /* reached ONLINE, not ended yet */
+  gboolean                   kept;           /* lost, kept for a resumption */
+  gboolean                   resumed;        /* this ONLINE resumed the session */
+  gboolean                   presence_stale; /* own presence changed, not sent */
 
   guint                      reconnect_source;
   guint                      first_delay_ms;
@@ -101,6 +128,7 @@ enum {
   PROP_SEND_CHAT_STATES,
   PROP_SEND_RECEIPTS,
   PROP_AUTO_RECONNECT,
+  PROP_RESUMED,
   N_PROPS
 };
 
@@ -113,14 +141,18 @@ enum {
   SIGNAL_MESSAGE,
   SIGNAL_NOTIFICATION,
   SIGNAL_CARBON,
+  SIGNAL_SESSION_ENDED,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void start_session (MessengerAccount *self,
-                           gboolean          fresh);
+static void start_session  (MessengerAccount *self,
+                            gboolean          fresh);
+static void resume_session (MessengerAccount *self);
+static void set_up_session (MessengerAccount *self);
+static void end_session    (MessengerAccount *self);
 
 MessengerAccount *
 messenger_account_new (const char *jid)
@@ -170,6 +202,16 @@ set_state (MessengerAccount          *self,
   g_object_thaw_notify (G_OBJECT (self));
 }
 
+/* The session is over for good: tell the models once. */
+static void
+end_session (MessengerAccount *self)
+{
+  if (!self->in_session)
+    return;
+  self->in_session = FALSE;
+  g_signal_emit (self, signals[SIGNAL_SESSION_ENDED], 0);
+}
+
 static void
 drop_session (MessengerAccount *self)
 {
@@ -195,6 +237,26 @@ drop_session (MessengerAccount *self)
   self->server_carbons = FALSE;
   g_clear_pointer (&self->disco, xmpp_disco_free);
   g_clear_object (&self->client);
+  self->kept = FALSE;
+  end_session (self);
+}
+
+/* The connection was lost but the client keeps the session for a
+ * resumption: keep the client and its feature objects (and their signal
+ * handlers), stop only what was under way on the connection. */
+static void
+keep_session (MessengerAccount *self)
+{
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->kept = TRUE;
+}
+
+static gboolean
+can_keep_session (MessengerAccount *self)
+{
+  return self->client != NULL && self->in_session && xmpp_client_can_resume (self->client);
 }
 
 /* Sort an error into a kind and plain words for the person. */
@@ -276,7 +338,12 @@ reconnect_cb (gpointer user_data)
   MessengerAccount *self = user_data;
 
   self->reconnect_source = 0;
-  if (self->wanted)
+  if (!self->wanted)
+    return G_SOURCE_REMOVE;
+  /* A kept session whose time ran out is dropped by start_session(). */
+  if (self->kept && xmpp_client_can_resume (self->client))
+    resume_session (self);
+  else
     start_session (self, FALSE);
   return G_SOURCE_REMOVE;
 }
@@ -310,16 +377,23 @@ fail_session (MessengerAccount *self,
       if (info != NULL)
         self->certificate = xmpp_certificate_info_copy (info);
     }
-  drop_session (self);
 
   if (kind == MESSENGER_ACCOUNT_ERROR_UNREACHABLE && self->wanted && self->auto_reconnect)
     {
+      /* A lost connection, or a resumption that failed before the server
+       * answered: the session waits on the server, so it is resumed
+       * rather than signed in again. */
+      if (can_keep_session (self))
+        keep_session (self);
+      else
+        drop_session (self);
       /* Retried by itself: connecting again, showing why it isn't online. */
       set_state (self, MESSENGER_ACCOUNT_CONNECTING, kind, message);
       schedule_reconnect (self);
     }
   else
     {
+      drop_session (self);
       self->wanted = FALSE;
       set_state (self, MESSENGER_ACCOUNT_ERROR, kind, message);
     }
@@ -411,10 +485,21 @@ carbon_cb (XmppCarbons      *carbons,
 static void
 send_own_presence (MessengerAccount *self)
 {
+  self->presence_stale = FALSE;
   if (self->presence != NULL)
     xmpp_presence_manager_set_own (self->presence,
                                    self->show == XMPP_SHOW_OFFLINE ? XMPP_SHOW_AVAILABLE : self->show,
                                    self->status, 0);
+}
+
+static void
+set_resumed (MessengerAccount *self,
+             gboolean          resumed)
+{
+  if (self->resumed == resumed)
+    return;
+  self->resumed = resumed;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESUMED]);
 }
 
 /* The roster and what the server and the account support are known: the
@@ -428,7 +513,11 @@ setup_step_done (MessengerAccount *self)
   /* RFC 6121 §2.2: the roster first, then the initial presence. */
   send_own_presence (self);
   self->next_delay_ms = self->first_delay_ms;
+  self->in_session = TRUE;
+  g_object_freeze_notify (G_OBJECT (self));
+  set_resumed (self, FALSE);
   set_state (self, MESSENGER_ACCOUNT_ONLINE, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 static void
@@ -539,7 +628,68 @@ connected_cb (GObject      *source,
       fail_session (self, error);
       return;
     }
+  set_up_session (self);
+}
 
+/* A resumption ended.  Resumed: the session goes on as it was (the
+ * server kept our roster subscription, presence, carbons and what it had
+ * for us; the client sent again what the server never confirmed), so
+ * nothing is set up again.  Refused: a new session was bound, set up as
+ * after a connect. */
+static void
+resumed_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  MessengerAccount *self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean resumed = FALSE;
+
+  if (!xmpp_client_resume_finish (XMPP_CLIENT (source), result, &resumed, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      /* Still resumable when it failed before the server answered. */
+      fail_session (self, error);
+      return;
+    }
+
+  self->kept = FALSE;
+  if (!resumed)
+    {
+      g_debug ("%s: the server did not resume the session; signing in anew",
+               messenger_account_get_jid (self));
+      end_session (self);
+      set_up_session (self);
+      return;
+    }
+
+  self->next_delay_ms = self->first_delay_ms;
+  g_object_freeze_notify (G_OBJECT (self));
+  set_resumed (self, TRUE);
+  set_state (self, MESSENGER_ACCOUNT_ONLINE, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
+  g_object_thaw_notify (G_OBJECT (self));
+  /* Changed while the connection was down: the server has the old one. */
+  if (self->presence_stale && self->state == MESSENGER_ACCOUNT_ONLINE)
+    send_own_presence (self);
+}
+
+static void
+resume_session (MessengerAccount *self)
+{
+  g_assert (self->kept && self->client != NULL);
+
+  self->cancellable = g_cancellable_new ();
+  xmpp_client_resume_async (self->client, self->cancellable, resumed_cb, self);
+}
+
+/* A new session is bound: the roster, what the server and our account
+ * support, then (setup_step_done()) the initial presence and ONLINE. */
+static void
+set_up_session (MessengerAccount *self)
+{
+  self->has_archive = FALSE;
+  self->server_carbons = FALSE;
   self->setup_pending = 3;
   xmpp_roster_fetch_async (self->roster, self->roster_version, self->cancellable,
                            roster_fetched_cb, self);
@@ -614,6 +764,18 @@ messenger_account_connect (MessengerAccount *self)
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
   if (self->state == MESSENGER_ACCOUNT_ONLINE)
     return;
+  if (self->kept)
+    {
+      /* A resumption under way goes on; a kept session is resumed now. */
+      if (xmpp_client_get_state (self->client) != XMPP_CLIENT_STATE_DISCONNECTED)
+        return;
+      if (xmpp_client_can_resume (self->client))
+        {
+          set_state (self, MESSENGER_ACCOUNT_CONNECTING, MESSENGER_ACCOUNT_ERROR_NONE, NULL);
+          resume_session (self);
+          return;
+        }
+    }
   /* Straight to CONNECTING (or to the error that stops it at once): no
    * passing state in between. */
   start_session (self, TRUE);
@@ -802,6 +964,9 @@ messenger_account_set_auto_reconnect (MessengerAccount *self,
     {
       g_clear_handle_id (&self->reconnect_source, g_source_remove);
       self->wanted = FALSE;
+      /* Not resumed after all. */
+      if (self->kept)
+        drop_session (self);
       set_state (self,
                  self->error_kind != MESSENGER_ACCOUNT_ERROR_NONE ? MESSENGER_ACCOUNT_ERROR
                                                                   : MESSENGER_ACCOUNT_OFFLINE,
@@ -892,6 +1057,15 @@ messenger_account_set_presence (MessengerAccount *self,
     messenger_account_disconnect (self);
   else if (self->state == MESSENGER_ACCOUNT_ONLINE)
     send_own_presence (self);
+  else
+    self->presence_stale = TRUE;
+}
+
+gboolean
+messenger_account_get_resumed (MessengerAccount *self)
+{
+  g_return_val_if_fail (MESSENGER_IS_ACCOUNT (self), FALSE);
+  return self->resumed;
 }
 
 XmppShow
@@ -1051,6 +1225,9 @@ messenger_account_get_property (GObject    *object,
     case PROP_AUTO_RECONNECT:
       g_value_set_boolean (value, self->auto_reconnect);
       break;
+    case PROP_RESUMED:
+      g_value_set_boolean (value, self->resumed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1093,6 +1270,8 @@ messenger_account_dispose (GObject *object)
   MessengerAccount *self = MESSENGER_ACCOUNT (object);
 
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  /* Nobody is told any more. */
+  self->in_session = FALSE;
   drop_session (self);
 
   G_OBJECT_CLASS (messenger_account_parent_class)->dispose (object);
@@ -1154,6 +1333,9 @@ messenger_account_class_init (MessengerAccountClass *klass)
   properties[PROP_AUTO_RECONNECT] =
     g_param_spec_boolean ("auto-reconnect", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RESUMED] =
+    g_param_spec_boolean ("resumed", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_ROSTER_RECEIVED] =
@@ -1180,6 +1362,9 @@ messenger_account_class_init (MessengerAccountClass *klass)
   signals[SIGNAL_CARBON] =
     g_signal_new ("carbon", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_SESSION_ENDED] =
+    g_signal_new ("session-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void

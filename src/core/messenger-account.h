@@ -7,6 +7,25 @@
  * itself after a lost connection, with a growing delay, but never after
  * an error a person must fix (wrong password, untrusted certificate), nor
  * at all while "auto-reconnect" is off.
+ *
+ * Sessions and resumption (XEP-0198): a *session* starts when the account
+ * first becomes ONLINE after signing in, and ends with "session-ended".
+ * Leaving ONLINE does not end it when the connection was lost and the
+ * server keeps the session for us: the account shows CONNECTING and its
+ * reconnect resumes it.  A resumed session comes back ONLINE with
+ * "resumed" TRUE and is the same session: the roster is not fetched,
+ * the initial presence not sent, carbons not enabled, nothing asked with
+ * disco again; others' presence (the presence manager's, and so the
+ * roster's) was kept through the gap; what the server never confirmed is
+ * sent again by the client itself (tracked callbacks still follow), and
+ * what others sent meanwhile arrives as ordinary stanzas.  So a model
+ * reacting to ONLINE reads messenger_account_get_resumed() in its
+ * "notify::state" handler (it holds its new value then) and, when TRUE,
+ * does only what it could not do while offline (e.g. write what was
+ * composed during the gap).  When the server refuses the resumption, or
+ * its time ran out, or the account gives the session up, "session-ended"
+ * comes first and the next ONLINE is a new session ("resumed" FALSE), set
+ * up in full.
  */
 #pragma once
 
@@ -95,6 +114,11 @@ void                      messenger_account_set_reconnect_delay (MessengerAccoun
                                                                 guint             milliseconds);
 
 MessengerAccountState     messenger_account_get_state          (MessengerAccount *self);
+/* Property "resumed": TRUE while the current ONLINE continues a session
+ * whose connection was lost (XEP-0198 resumption), FALSE after a new
+ * sign-in.  Set before "state" notifies ONLINE, and kept until the next
+ * ONLINE (so read it when the state becomes ONLINE). */
+gboolean                  messenger_account_get_resumed        (MessengerAccount *self);
 MessengerAccountErrorKind messenger_account_get_error_kind     (MessengerAccount *self);
 /* The last error in plain, translated words (NULL when none). */
 const char               *messenger_account_get_error_message  (MessengerAccount *self);
@@ -111,7 +135,8 @@ void                      messenger_account_trust_certificate  (MessengerAccount
 /* Go offline on purpose: no reconnect. */
 void                      messenger_account_disconnect         (MessengerAccount *self);
 
-/* Own presence while online (sent again after each reconnect). */
+/* Own presence while online (sent again with each new session, and after
+ * a resumption when it changed while the connection was down). */
 void                      messenger_account_set_presence       (MessengerAccount *self,
                                                                 XmppShow          show,
                                                                 const char       *status);
@@ -176,6 +201,15 @@ gboolean                  messenger_account_has_carbons        (MessengerAccount
  *  "carbon"          (XmppMessage *message): a message one of our other
  *                     resources sent or received (XEP-0280); its via says
  *                     which, and only copies from our own account get here
+ *  "session-ended"   (): the session that was ONLINE is over for good: an
+ *                     orderly close, a lost connection that cannot be
+ *                     resumed, a refused or expired resumption, disconnect()
+ *                     or an error.  Nobody's presence is known any more, and
+ *                     what the server never confirmed must be sent again in
+ *                     the next session.  Emitted once per session, before
+ *                     the state change that comes with it (if any); not
+ *                     when the connection is lost with a session kept for
+ *                     resumption (the account then leaves ONLINE only).
  */
 
 G_END_DECLS

@@ -1,6 +1,8 @@
 /* messenger-conversation-list.c: an account's conversations, and its mail
  *
- * The outgoing path, per connection session (the account's ONLINE spells):
+ * The outgoing path, per session (from the account's ONLINE to its
+ * "session-ended"; a session resumed after a lost connection, XEP-0198,
+ * is the same session):
  *
  *   stored pending ──▶ send(): online and not written this session?
  *        │                 └──▶ written (tracked), state SENT
@@ -10,12 +12,16 @@
  *        │                      acked ──▶ state ACKED; session ended
  *        │                      first ──▶ stays SENT
  *        ▼
- *   ONLINE again ──▶ list_pending (PENDING + SENT) ──▶ send() each
+ *   ONLINE ──▶ list_pending (PENDING + SENT) ──▶ send() each
  *
- * "Written this session" is a set of row ids cleared whenever the account
- * leaves ONLINE, so a row is written at most once per session, and again
- * in the next session only if the server never confirmed it.  Recipients
- * and stores drop the rare duplicate by its origin-id.
+ * "Written this session" is a set of row ids cleared when the session
+ * ends, so a row is written at most once per session, and again in the
+ * next session only if the server never confirmed it.  Recipients and
+ * stores drop the rare duplicate by its origin-id.  After a resumption
+ * the client itself sends again what the server had not confirmed (their
+ * ack callbacks still mark them ACKED), so the pending list only writes
+ * what was composed while the connection was down; and the archive is not
+ * caught up again, unless the lost connection cut the catch-up short.
  *
  * The incoming path: the account's "message" (content), "notification"
  * (chat states, receipts) and "carbon" (copies of what our other devices
@@ -27,7 +33,8 @@
  * and completed from the insert's callback, so a crash in between makes
  * the server deliver it again.
  *
- * Archive catch-up, after the resend at each session start:
+ * Archive catch-up, after the resend at each session start (and after a
+ * resumption when the previous one did not reach the end):
  *
  *   mam state (store) ─▶ none: newest page, backwards (history, read)
  *        │              └▶ else: the page after last_id (or from the start)
@@ -65,6 +72,7 @@ struct _MessengerConversationList
   GCancellable     *session;
   GHashTable       *written;         /* row ids written this session */
   CatchUp          *catch_up;        /* borrowed: the current archive catch-up */
+  gboolean          archive_behind;  /* the last catch-up did not reach the end */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -306,6 +314,7 @@ struct _CatchUp
   GCancellable              *cancellable;    /* the session's */
   MessengerStoreMamState    *state;
   gboolean                   backward;       /* first catch-up: the newest page only */
+  gboolean                   finished;       /* reached the end, or the archive said no */
   char                      *after;          /* the id the page was asked after */
   XmppMamPage               *page;
   GPtrArray                 *records;        /* MessengerStoreMessage of the page */
@@ -327,7 +336,11 @@ static void
 catch_up_free (CatchUp *catch_up)
 {
   if (catch_up->list->catch_up == catch_up)
-    set_catch_up (catch_up->list, NULL);
+    {
+      if (catch_up->finished)
+        catch_up->list->archive_behind = FALSE;
+      set_catch_up (catch_up->list, NULL);
+    }
   g_object_unref (catch_up->list);
   g_object_unref (catch_up->cancellable);
   messenger_store_mam_state_free (catch_up->state);
@@ -396,7 +409,10 @@ page_done (CatchUp *catch_up)
   if (more)
     catch_up_next_page (catch_up);
   else
-    catch_up_free (catch_up);
+    {
+      catch_up->finished = TRUE;
+      catch_up_free (catch_up);
+    }
 }
 
 static void
@@ -507,6 +523,9 @@ page_received_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_message ("Cannot catch up with the archive of %s: %s",
                    messenger_account_get_jid (catch_up->list->account), error->message);
+      /* The archive's answer holds for this session; a lost connection
+       * leaves the catch-up to finish after a resumption. */
+      catch_up->finished = error->domain == XMPP_STANZA_ERROR;
       catch_up_free (catch_up);
       return;
     }
@@ -563,6 +582,7 @@ catch_up_archive (MessengerConversationList *self)
   MessengerStoreMamState *state;
   CatchUp *catch_up;
 
+  self->archive_behind = FALSE;
   if (!messenger_account_has_archive (self->account))
     return;
 
@@ -583,12 +603,15 @@ catch_up_archive (MessengerConversationList *self)
       catch_up->backward = TRUE;
     }
   catch_up->state = state;
+  self->archive_behind = TRUE;
   set_catch_up (self, catch_up);
   catch_up_next_page (catch_up);
 }
 
+/* The account is ONLINE: a new session, or the lost one resumed. */
 static void
-session_started (MessengerConversationList *self)
+connection_started (MessengerConversationList *self,
+                    gboolean                   resumed)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pending = NULL;
@@ -596,6 +619,9 @@ session_started (MessengerConversationList *self)
   self->online = TRUE;
   self->session = g_cancellable_new ();
 
+  /* After a resumption the rows written before the connection was lost
+   * are still in the written set (the client sends them again if need
+   * be): only what was composed meanwhile goes out here. */
   pending = messenger_store_list_pending (self->store, self->account_id, &error);
   if (pending == NULL)
     g_warning ("Cannot read the messages waiting to be sent: %s", error->message);
@@ -608,19 +634,21 @@ session_started (MessengerConversationList *self)
         _messenger_conversation_list_send (self, conversation, message);
     }
 
-  catch_up_archive (self);
+  if (!resumed || self->archive_behind)
+    catch_up_archive (self);
 }
 
+/* The account left ONLINE: nothing can be written until it is back.  The
+ * session may go on after a resumption, so the written set stays. */
 static void
-session_ended (MessengerConversationList *self)
+connection_ended (MessengerConversationList *self)
 {
   self->online = FALSE;
   if (self->session != NULL)
     g_cancellable_cancel (self->session);
   g_clear_object (&self->session);
-  g_hash_table_remove_all (self->written);
 
-  /* Nobody's chat state is known without a session. */
+  /* Nobody's chat state is known without a connection. */
   {
     GHashTableIter iter;
     gpointer value;
@@ -641,9 +669,18 @@ account_state_cb (MessengerAccount          *account,
   if (online == self->online)
     return;
   if (online)
-    session_started (self);
+    connection_started (self, messenger_account_get_resumed (account));
   else
-    session_ended (self);
+    connection_ended (self);
+}
+
+/* The session is over: what it never confirmed is written again in the
+ * next one. */
+static void
+session_ended_cb (MessengerAccount          *account,
+                  MessengerConversationList *self)
+{
+  g_hash_table_remove_all (self->written);
 }
 
 /* Receiving */
@@ -863,8 +900,9 @@ messenger_conversation_list_new (MessengerAccount *account,
   g_signal_connect_object (account, "notification", G_CALLBACK (message_cb), self, 0);
   g_signal_connect_object (account, "carbon", G_CALLBACK (carbon_cb), self, 0);
   g_signal_connect_object (account, "notify::state", G_CALLBACK (account_state_cb), self, 0);
+  g_signal_connect_object (account, "session-ended", G_CALLBACK (session_ended_cb), self, 0);
   if (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE)
-    session_started (self);
+    connection_started (self, FALSE);
   return self;
 }
 
@@ -984,7 +1022,8 @@ messenger_conversation_list_dispose (GObject *object)
   GHashTableIter iter;
   gpointer value;
 
-  session_ended (self);
+  connection_ended (self);
+  g_hash_table_remove_all (self->written);
   g_hash_table_iter_init (&iter, self->by_peer);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

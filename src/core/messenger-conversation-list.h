@@ -10,15 +10,19 @@
  *       (an error reply to one of ours marks it failed)
  *
  *  out: send() ──▶ store (pending) ──committed──▶ written if online
- *       (sent) ──▶ ping after it, answered ──▶ acked
- *       On every (re)connect the pending and sent-but-unacked rows are
- *       written again, each at most once per session; duplicates are
- *       removed by origin-id at the recipient and in the store.
+ *       (sent) ──▶ the server's XEP-0198 <a/> ──▶ acked
+ *       At the start of every new session the pending and sent-but-unacked
+ *       rows are written again, each at most once per session; duplicates
+ *       are removed by origin-id at the recipient and in the store.
  *
- * The client has no stream management (XEP-0198) yet, so the server's
- * confirmation is an XEP-0199 ping sent after a burst of messages: the
- * server answers stanzas in order, so its answer (result or error) means
- * it has processed every message written before the ping.
+ * The server's confirmation is its XEP-0198 acknowledgement (on a server
+ * without stream management, the answer to an XEP-0199 ping the client
+ * sends after a burst: stanzas are answered in order).  A session resumed
+ * after a lost connection (MessengerAccount's "resumed") is the same
+ * session: the client sends again what the server had not confirmed, so
+ * nothing is written again here except messages composed while the
+ * connection was down, and the archive is not caught up again.  The
+ * session ends with the account's "session-ended".
  *
  * Receipts (XEP-0184): outgoing messages ask for one and become delivered
  * when it comes; incoming ones are answered once stored, when the

@@ -562,14 +562,13 @@ presence_changed_cb (MessengerAccount *account,
     read_presence (self, contact);
 }
 
+/* Without a session nobody's presence is known.  A connection lost with
+ * a session kept for resumption (XEP-0198) keeps it: the session goes on
+ * when it is resumed, and "session-ended" comes when it does not. */
 static void
-account_state_cb (MessengerAccount *account,
-                  GParamSpec       *pspec,
+session_ended_cb (MessengerAccount *account,
                   MessengerRoster  *self)
 {
-  /* Without a session nobody's presence is known. */
-  if (messenger_account_get_state (account) == MESSENGER_ACCOUNT_ONLINE)
-    return;
   for (guint i = 0; i < self->contacts->len; i++)
     messenger_contact_set_presence (self->contacts->pdata[i], XMPP_SHOW_OFFLINE, NULL);
 }
@@ -693,7 +692,7 @@ messenger_roster_new (MessengerAccount *account,
   g_signal_connect_object (account, "roster-received", G_CALLBACK (roster_received_cb), self, 0);
   g_signal_connect_object (account, "roster-push", G_CALLBACK (roster_push_cb), self, 0);
   g_signal_connect_object (account, "presence-changed", G_CALLBACK (presence_changed_cb), self, 0);
-  g_signal_connect_object (account, "notify::state", G_CALLBACK (account_state_cb), self, 0);
+  g_signal_connect_object (account, "session-ended", G_CALLBACK (session_ended_cb), self, 0);
   return self;
 }
 

@@ -317,6 +317,12 @@ gboolean         xmpp_stanza_get_error             (XmppElement          *stanza
  *                   resumption, a refused resumption, or a new connect
  *                   instead of a resumption.
  *  "resumed"        () the lost session was resumed, just before CONNECTED.
+ *                   Session state kept by feature modules (others'
+ *                   presence in XmppPresenceManager) belongs to the
+ *                   session, not to the connection: it survives a
+ *                   DISCONNECTED while xmpp_client_can_resume(), and a
+ *                   CONNECTED that "resumed" did not precede is a new
+ *                   session (a connect, or a refused resumption).
  */
 
 G_END_DECLS

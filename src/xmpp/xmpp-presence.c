@@ -227,7 +227,9 @@ struct _XmppPresenceManager
   XmppClient *client;     /* owned */
   XmppDisco  *disco;      /* borrowed, may be NULL */
   guint       handler;
-  gulong      disconnected_id;
+  gulong      state_id;
+  gulong      resumed_id;
+  gboolean    resumed;    /* "resumed" since the connection was lost */
 
   /* bare JID string → GPtrArray of XmppPresence (available resources) */
   GHashTable *contacts;
@@ -374,9 +376,10 @@ presence_cb (XmppClient  *client,
 }
 
 static void
-disconnected_cb (XmppPresenceManager *self)
+forget_all (XmppPresenceManager *self)
 {
-  /* Nothing we knew about others' presence holds once we are offline. */
+  /* Nothing we knew about others' presence holds once the session is
+   * over. */
   g_autoptr(GList) keys = g_hash_table_get_keys (self->contacts);
   g_autoptr(GPtrArray) bares = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_jid_unref);
 
@@ -389,6 +392,38 @@ disconnected_cb (XmppPresenceManager *self)
   g_hash_table_remove_all (self->contacts);
   for (guint i = 0; i < bares->len; i++)
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0, g_ptr_array_index (bares, i));
+}
+
+/* The session, not the connection, is what presence belongs to: a
+ * connection lost with a session the server keeps for resumption
+ * (XEP-0198) keeps what we know, because a resumed session goes on where
+ * it stopped.  It is forgotten when the client is disconnected without
+ * such a session, and when it reaches CONNECTED on a new session (a
+ * connect, or a refused resumption: no "resumed" came first). */
+static void
+state_changed_cb (XmppClient          *client,
+                  XmppClientState      state,
+                  XmppPresenceManager *self)
+{
+  if (state == XMPP_CLIENT_STATE_DISCONNECTED)
+    {
+      self->resumed = FALSE;
+      if (!xmpp_client_can_resume (client))
+        forget_all (self);
+    }
+  else if (state == XMPP_CLIENT_STATE_CONNECTED)
+    {
+      if (!self->resumed)
+        forget_all (self);
+      self->resumed = FALSE;
+    }
+}
+
+static void
+resumed_cb (XmppClient          *client,
+            XmppPresenceManager *self)
+{
+  self->resumed = TRUE;
 }
 
 XmppPresenceManager *
@@ -404,9 +439,10 @@ xmpp_presence_manager_new (XmppClient *client,
   self->disco = disco;
   self->handler = xmpp_client_add_handler (client, "presence", NULL, NULL, NULL,
                                            presence_cb, self, NULL);
-  self->disconnected_id = g_signal_connect_object (client, "disconnected",
-                                                   G_CALLBACK (disconnected_cb), self,
-                                                   G_CONNECT_SWAPPED);
+  self->state_id = g_signal_connect_object (client, "state-changed",
+                                            G_CALLBACK (state_changed_cb), self, 0);
+  self->resumed_id = g_signal_connect_object (client, "resumed",
+                                              G_CALLBACK (resumed_cb), self, 0);
   return self;
 }
 
@@ -491,7 +527,8 @@ xmpp_presence_manager_dispose (GObject *object)
   if (self->client != NULL && self->handler != 0)
     xmpp_client_remove_handler (self->client, self->handler);
   self->handler = 0;
-  g_clear_signal_handler (&self->disconnected_id, self->client);
+  g_clear_signal_handler (&self->state_id, self->client);
+  g_clear_signal_handler (&self->resumed_id, self->client);
   g_clear_object (&self->client);
   g_clear_pointer (&self->contacts, g_hash_table_unref);
 

@@ -5,6 +5,21 @@
  * XmppDisco is given), sends subscription requests and answers, tracks the
  * presence of every resource of every contact and aggregates it per
  * contact, and signals incoming subscription traffic.
+ *
+ * What it knows of others' presence belongs to the session, not to the
+ * connection.  When the connection is lost and the client keeps a
+ * session for resumption (xmpp_client_can_resume(), XEP-0198), it is
+ * kept: a resumed session ("resumed" on the client) goes on where it
+ * stopped, and the server sends what changed meanwhile.  It is forgotten,
+ * with a "changed" for each contact that had a presence, as soon as the
+ * client says the session is gone: it goes DISCONNECTED without a
+ * session it can resume (an orderly close, a stream error, a resumption
+ * attempt cancelled), or it reaches CONNECTED on a new session (a
+ * connect, or a resumption the server refused, after which nobody's
+ * presence is known until the initial presence is answered).  A session
+ * the client gives up while disconnected (close_async(), its resumption
+ * time running out) is seen at its next connect; whoever drops the client
+ * meanwhile drops this manager with it (MessengerAccount does).
  */
 #pragma once
 
@@ -100,6 +115,7 @@ GPtrArray           *xmpp_presence_manager_get_resources (XmppPresenceManager *s
 /* Signals:
  *  "presence"  (XmppPresence *) every presence received (any type)
  *  "changed"   (XmppJid *bare) the aggregated presence of a contact changed
+ *              (also when the session ends and it is forgotten)
  *  "subscription" (XmppJid *from, XmppPresenceType type) an incoming
  *              subscribe, subscribed, unsubscribe or unsubscribed
  */

@@ -20,6 +20,7 @@
 
 #include "fake-server.h"
 #include "xmpp-client-private.h"
+#include "xmpp-presence.h"
 #include "xmpp-sm.h"
 
 #define DOMAIN   FAKE_SERVER_DOMAIN
@@ -1113,6 +1114,66 @@ test_fresh_connect_ends_session (void)
   test_free (t);
 }
 
+/* XmppPresenceManager keeps others' presence while the session can be
+ * resumed, and forgets it once a refused resumption bound a new one. */
+static void
+presence_changed_cb (XmppPresenceManager *manager,
+                     XmppJid             *bare,
+                     guint               *changes)
+{
+  (*changes)++;
+}
+
+static void
+test_presence_across_resumption (void)
+{
+  FakeServer *fs = fake_server_new ();
+  Test *t = test_new (fs);
+  g_autoptr(XmppPresenceManager) presence = NULL;
+  g_autoptr(XmppJid) bob = xmpp_jid_new ("bob@" FAKE_SERVER_DOMAIN, NULL);
+  guint changes = 0;
+
+  fs->sm_resume = TRUE;
+  test_connect (t);
+  presence = xmpp_presence_manager_new (t->client, NULL);
+  g_signal_connect (presence, "changed", G_CALLBACK (presence_changed_cb), &changes);
+  fake_server_write (fs, "<presence from='bob@" FAKE_SERVER_DOMAIN "/phone' to='" USER_JID "/desk'>"
+                         "<show>away</show></presence>");
+  WAIT_UNTIL (xmpp_presence_manager_get_show (presence, bob, NULL) == XMPP_SHOW_AWAY);
+  g_assert_cmpuint (changes, ==, 1);
+
+  /* Lost, resumable: kept; resumed: still there. */
+  test_drop (t);
+  g_assert_true (xmpp_client_can_resume (t->client));
+  g_assert_cmpint (xmpp_presence_manager_get_show (presence, bob, NULL), ==, XMPP_SHOW_AWAY);
+  test_resume (t);
+  g_assert_no_error (t->connect_error);
+  g_assert_true (t->resumed);
+  g_assert_cmpint (xmpp_presence_manager_get_show (presence, bob, NULL), ==, XMPP_SHOW_AWAY);
+  g_assert_cmpuint (changes, ==, 1);
+
+  /* Lost again, and the server has forgotten the session: a new one
+   * knows nobody's presence. */
+  test_drop (t);
+  g_assert_cmpint (xmpp_presence_manager_get_show (presence, bob, NULL), ==, XMPP_SHOW_AWAY);
+  fs->sm_refuse_resume = TRUE;
+  test_resume (t);
+  g_assert_no_error (t->connect_error);
+  g_assert_false (t->resumed);
+  g_assert_cmpint (xmpp_presence_manager_get_show (presence, bob, NULL), ==, XMPP_SHOW_OFFLINE);
+  g_assert_cmpuint (changes, ==, 2);
+
+  /* An orderly close forgets too. */
+  fake_server_write (fs, "<presence from='bob@" FAKE_SERVER_DOMAIN "/phone' to='" USER_JID "/desk'/>");
+  WAIT_UNTIL (xmpp_presence_manager_get_show (presence, bob, NULL) == XMPP_SHOW_AVAILABLE);
+  test_close (t);
+  g_assert_cmpint (xmpp_presence_manager_get_show (presence, bob, NULL), ==, XMPP_SHOW_OFFLINE);
+  g_assert_cmpuint (changes, ==, 4);
+
+  g_clear_object (&presence);
+  test_free (t);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1141,6 +1202,7 @@ main (int    argc,
   g_test_add_func ("/sm/resume-expired", test_resume_expired);
   g_test_add_func ("/sm/resume-retry", test_resume_retry);
   g_test_add_func ("/sm/fresh-connect-ends-session", test_fresh_connect_ends_session);
+  g_test_add_func ("/sm/presence-across-resumption", test_presence_across_resumption);
 
   return g_test_run ();
 }
