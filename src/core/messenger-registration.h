@@ -9,6 +9,14 @@
  *   new (domain) ─▶ fetch_form ─▶ fields ─▶ submit (values) ─▶ account
  *                       └─ CERTIFICATE: get_certificate_info(),
  *                          set_pinned_fingerprint(), fetch_form again
+ *
+ * The fields are the legacy ones of XEP-0077 or, when the server sends a
+ * data form (XEP-0077 §8, XEP-0004), that form's: then there may be
+ * choices, switches, text to read and a CAPTCHA (XEP-0158) whose picture
+ * comes as Bits of Binary (XEP-0231), fetched before fetch_form finishes.
+ * Hidden fields are not shown and go back as the server sent them.  A
+ * submission the server refuses while the form has a CAPTCHA loads a new
+ * form (a CAPTCHA is good for one try): get_form_serial() changes.
  */
 #pragma once
 
@@ -34,6 +42,38 @@ typedef enum
 } MessengerRegistrationError;
 
 GQuark messenger_registration_error_quark (void);
+
+typedef enum
+{
+  MESSENGER_REGISTRATION_FIELD_TEXT,             /* one line */
+  MESSENGER_REGISTRATION_FIELD_SECRET,           /* one line typed hidden */
+  MESSENGER_REGISTRATION_FIELD_MULTILINE,        /* the value's lines */
+  MESSENGER_REGISTRATION_FIELD_CHOICE,           /* one of the options' values */
+  MESSENGER_REGISTRATION_FIELD_MULTIPLE_CHOICE,  /* option values, one a line */
+  MESSENGER_REGISTRATION_FIELD_BOOLEAN,          /* "1" or "0" */
+  MESSENGER_REGISTRATION_FIELD_FIXED,            /* text to show, nothing to fill in */
+} MessengerRegistrationFieldKind;
+
+/* One thing to show in the form, in the server's order. */
+typedef struct
+{
+  char                           *name;          /* the key in submit's values; NULL when FIXED */
+  MessengerRegistrationFieldKind  kind;
+  char                           *title;         /* translated for the fields XEP-0077 names */
+  char                           *description;   /* or NULL */
+  char                           *value;         /* to start with, or NULL; FIXED: the text */
+  gboolean                        required;      /* the form cannot go without it */
+  gboolean                        address;       /* the value is an XMPP address */
+  GStrv                           option_labels; /* CHOICE, MULTIPLE_CHOICE; else NULL */
+  GStrv                           option_values;
+  gboolean                        has_media;     /* the server shows something with it (XEP-0221) */
+  GBytes                         *image;         /* its picture (a CAPTCHA's), or NULL */
+  char                           *image_type;    /* its MIME type, or NULL */
+  guint                           image_width;   /* as the server suggests, 0: not said */
+  guint                           image_height;
+  char                           *link;          /* a web address to see the media at, when
+                                                  * there is no image to show, or NULL */
+} MessengerRegistrationField;
 
 #define MESSENGER_TYPE_REGISTRATION (messenger_registration_get_type ())
 G_DECLARE_FINAL_TYPE (MessengerRegistration, messenger_registration, MESSENGER, REGISTRATION, GObject)
@@ -67,9 +107,16 @@ gboolean               messenger_registration_fetch_form_finish  (MessengerRegis
  * names it asks for, in its order ("username", "password", "email", …). */
 const char            *messenger_registration_get_instructions   (MessengerRegistration  *self);
 const char * const    *messenger_registration_get_fields         (MessengerRegistration  *self);
+/* After fetch_form: what to show, in order (MessengerRegistrationField,
+ * owned by @self until the next form). */
+GPtrArray             *messenger_registration_get_form_fields    (MessengerRegistration  *self);
+/* Changes each time the fields are replaced. */
+guint                  messenger_registration_get_form_serial    (MessengerRegistration  *self);
+/* Whether the server sent a data form (else the legacy fields). */
+gboolean               messenger_registration_has_data_form      (MessengerRegistration  *self);
 
-/* Submit @values (field name → text; "username" and "password" at
- * least) on the connection fetch_form opened (or a new one, when the
+/* Submit @values (field name → text, see MessengerRegistrationFieldKind;
+ * "username" and "password" at least) on the connection fetch_form opened (or a new one, when the
  * server closed it meanwhile), then close it.  Returns an account for the
  * new address with the same server settings and pin and the password set,
  * not yet connected.  After an error the connection stays open for

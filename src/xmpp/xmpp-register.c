@@ -27,6 +27,8 @@ xmpp_register_form_free (XmppRegisterForm *form)
     return;
   g_free (form->instructions);
   g_strfreev (form->fields);
+  g_clear_pointer (&form->data_form, xmpp_data_form_free);
+  g_clear_pointer (&form->reply, xmpp_element_unref);
   g_free (form);
 }
 
@@ -74,6 +76,25 @@ fetch_form_cb (GObject      *source,
       g_ptr_array_add (fields, g_strdup (xmpp_element_get_name (child)));
   g_ptr_array_add (fields, NULL);
   form->fields = (GStrv) g_ptr_array_free (g_steal_pointer (&fields), FALSE);
+
+  /* §8: the form the server wants filled in.  One we cannot read leaves
+   * the legacy fields, which servers send alongside it. */
+  for (XmppElement *x = xmpp_element_find_child (query, XMPP_NS_DATA_FORM, "x");
+       x != NULL;
+       x = xmpp_element_next_child (query, x))
+    {
+      g_autoptr(GError) form_error = NULL;
+
+      if (!xmpp_element_is (x, XMPP_NS_DATA_FORM, "x"))
+        continue;
+      form->data_form = xmpp_data_form_parse (x, &form_error);
+      if (form->data_form != NULL && form->data_form->type == XMPP_DATA_FORM_FORM)
+        break;
+      if (form_error != NULL)
+        g_debug ("Ignoring the registration data form: %s", form_error->message);
+      g_clear_pointer (&form->data_form, xmpp_data_form_free);
+    }
+  form->reply = g_steal_pointer (&reply);
   g_task_return_pointer (task, form, (GDestroyNotify) xmpp_register_form_free);
 }
 
@@ -170,6 +191,36 @@ gboolean
 xmpp_register_submit_finish (XmppClient    *client,
                              GAsyncResult  *result,
                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+xmpp_register_submit_form_async (XmppClient          *client,
+                                 XmppDataForm        *answer,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(XmppElement) query = NULL;
+  g_autoptr(XmppElement) x = NULL;
+
+  g_return_if_fail (XMPP_IS_CLIENT (client));
+  g_return_if_fail (answer != NULL);
+  g_return_if_fail (answer->type == XMPP_DATA_FORM_SUBMIT);
+
+  /* §8: only the form; the legacy fields would say the same twice. */
+  query = xmpp_element_new (XMPP_NS_REGISTER, "query");
+  x = xmpp_data_form_to_element (answer);
+  xmpp_element_add_child (query, x);
+  send_query (client, query, xmpp_register_submit_form_async, cancellable, callback, user_data);
+}
+
+gboolean
+xmpp_register_submit_form_finish (XmppClient    *client,
+                                  GAsyncResult  *result,
+                                  GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

@@ -5,10 +5,15 @@
  * changed or the account cancelled.  The form is the legacy field list
  * (username, password, email, …); fields the server asks for are listed so
  * a UI can render them.
+ *
+ * XEP-0077 §8: a server may also put a data form (XEP-0004) in its answer,
+ * e.g. with a CAPTCHA (XEP-0158) or fields of its own.  The form then is
+ * what counts: it is answered with submit_form, never with legacy fields.
  */
 #pragma once
 
 #include "xmpp-client.h"
+#include "xmpp-dataform.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +25,8 @@ typedef struct
   char    *instructions;
   GStrv    fields;        /* the field names asked for, in order */
   gboolean registered;    /* <registered/>: the account exists already */
+  XmppDataForm *data_form;  /* the server's data form (type 'form'), or NULL */
+  XmppElement  *reply;      /* the whole answer: Bits of Binary for the form's media */
 } XmppRegisterForm;
 
 void              xmpp_register_form_free          (XmppRegisterForm *form);
@@ -41,6 +48,17 @@ void              xmpp_register_submit_async       (XmppClient          *client,
                                                     GAsyncReadyCallback  callback,
                                                     gpointer             user_data);
 gboolean          xmpp_register_submit_finish      (XmppClient          *client,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
+/* Answer the data form: @answer is a submit form, normally made with
+ * xmpp_data_form_new_submit (form->data_form) and filled in.  Errors as
+ * for submit. */
+void              xmpp_register_submit_form_async  (XmppClient          *client,
+                                                    XmppDataForm        *answer,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean          xmpp_register_submit_form_finish (XmppClient          *client,
                                                     GAsyncResult        *result,
                                                     GError             **error);
 /* Once connected. */
