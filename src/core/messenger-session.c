@@ -73,7 +73,7 @@ set_secret_error (MessengerSession *self,
   if (g_strcmp0 (self->secret_error, message) == 0)
     return;
   g_free (self->secret_error);
-  g_free (self->password_to_keep);
+  g_clear_pointer (&self->password_to_keep, g_free);
   self->secret_error = g_strdup (message);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECRET_ERROR]);
 }

@@ -11,9 +11,12 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(MessengerApplication) app = NULL;
+  const char *localedir = g_getenv ("MESSENGER_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* MESSENGER_LOCALEDIR: the build's catalogues (BUILD/po) for a run that
+   * is not installed, as the UI tests and build-aux/dev do. */
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -29,8 +29,11 @@ messenger_account_window_new (GtkWindow        *parent,
   g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
   g_return_val_if_fail (MESSENGER_IS_PROFILE (profile), NULL);
 
+  /* One of the app's windows (as its parent is), so the app's shortcuts
+   * work here too: F1 opens the help about signing in. */
   self = g_object_new (MESSENGER_TYPE_ACCOUNT_WINDOW,
                        "transient-for", parent,
+                       "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                        NULL);
   messenger_welcome_set_profile (self->welcome, profile);
   return self;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "messenger-account-window.h"
 #include "messenger-application.h"
 #include "messenger-notifier.h"
 #include "messenger-preferences-window.h"
@@ -473,6 +474,10 @@ preferences_action_cb (GSimpleAction *action,
   if (self->profile != NULL)
     messenger_preferences_window_set_profile (preferences, self->profile);
   gtk_window_set_transient_for (GTK_WINDOW (preferences), get_main_window (self));
+  /* One of the app's windows, so its shortcuts (F1, Ctrl+Q) work there
+   * too; it goes with the main window, as before. */
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (preferences), TRUE);
+  gtk_window_set_application (GTK_WINDOW (preferences), GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (preferences));
 }
 
@@ -483,8 +488,17 @@ help_action_cb (GSimpleAction *action,
 {
   MessengerApplication *self = user_data;
   const char *page = parameter != NULL ? g_variant_get_string (parameter, NULL) : "";
+  GtkWindow *active = gtk_application_get_active_window (GTK_APPLICATION (self));
   g_autofree char *uri = NULL;
 
+  /* No page given (F1): the help for what is shown.  Signing in, creating
+   * an account or a local server while the welcome flow is up (also in
+   * the Add Account window); the front page otherwise. */
+  if (*page == '\0'
+      && (MESSENGER_IS_ACCOUNT_WINDOW (active)
+          || (self->profile != NULL
+              && g_list_model_get_n_items (messenger_profile_get_sessions (self->profile)) == 0)))
+    page = "sign-in";
   uri = *page != '\0' ? g_strdup_printf ("help:messenger/%s", page) : g_strdup ("help:messenger");
   gtk_show_uri (get_main_window (self), uri, GDK_CURRENT_TIME);
 }

@@ -705,6 +705,10 @@ set_messages (MessengerConversationView *self,
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (selection));
 
   self->stick_to_bottom = TRUE;
+  /* A new model is new content: the list view moves the adjustment (back
+   * to the top, then by each row it measures) in the next frames, which
+   * is not the person scrolling away (content_just_changed()). */
+  self->changed_frame = frame_counter (self);
   self->marked_up_to = 0;
   self->unread_marker_id = 0;
   gtk_widget_set_visible (self->no_messages_page, messages != NULL && n_messages (self) == 0);

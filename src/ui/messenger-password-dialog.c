@@ -81,8 +81,21 @@ static void
 update_secret_error (MessengerPasswordDialog *self)
 {
   const char *secret_error = messenger_session_get_secret_error (self->session);
+  GtkWidget *remember_row = gtk_widget_get_ancestor (GTK_WIDGET (self->remember_switch), ADW_TYPE_ACTION_ROW);
 
-  _messenger_error_label_set (self->secret_error_label, secret_error);
+  /* The keyring's own message is technical (a D-Bus error, untranslated):
+   * say what it means in plain words, keep it as the tooltip.  There is
+   * nothing to remember the password in, so do not offer to. */
+  _messenger_error_label_set (self->secret_error_label,
+                              secret_error != NULL
+                                ? _("No keyring on this computer can keep the password, so Messenger will ask for it each time it starts.")
+                                : NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->secret_error_label), secret_error);
+  if (secret_error != NULL)
+    gtk_switch_set_active (self->remember_switch, FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->remember_switch), secret_error == NULL);
+  if (remember_row != NULL)
+    gtk_widget_set_sensitive (remember_row, secret_error == NULL);
 }
 
 /* Follow the sign-in the dialog started. */

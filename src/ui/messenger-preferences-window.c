@@ -123,6 +123,11 @@ describe_state (MessengerSession *session)
     /* Translators: %s is an account's state, e.g. "Online"; the account is
      * on the small server Messenger runs on this computer. */
     return g_strdup_printf (_("%s · On this computer"), text);
+  /* Said from the first sign-in on, not only when the password is asked
+   * for at the next start. */
+  if (messenger_session_get_secret_error (session) != NULL)
+    /* Translators: %s is an account's state, e.g. "Online". */
+    return g_strdup_printf (_("%s · No keyring keeps the password"), text);
   return g_strdup (text);
 }
 
@@ -199,6 +204,7 @@ create_account_row (gpointer item,
   g_signal_connect_object (account, "notify::state", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);
   g_signal_connect_object (account, "notify::error-message", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);
   g_signal_connect_object (session, "notify::needs-password", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::secret-error", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);
   update_row (ADW_ACTION_ROW (row));
   return row;
 }

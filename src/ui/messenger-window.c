@@ -534,22 +534,41 @@ messenger_window_class_init (MessengerWindowClass *klass)
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.add-contact", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, GDK_CONTROL_MASK,
-                                       "win.next-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, GDK_CONTROL_MASK,
-                                       "win.previous-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Tab, GDK_CONTROL_MASK,
-                                       "win.next-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_ISO_Left_Tab, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "win.previous-conversation", NULL);
+  /* Next and previous conversation: see add_conversation_shortcuts (). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK,
                                        "win.close-conversation", NULL);
+}
+
+/* Ctrl+Page Down/Up and Ctrl+(Shift+)Tab switch conversations wherever the
+ * focus is.  As class bindings of the window they came last: the composer's
+ * text view takes Ctrl+Page Down/Up (horizontal page moves) and every
+ * scrolled window takes Ctrl+Tab (focus out of it), so with the focus in the
+ * composer or the message list they did nothing.  In the capture phase they
+ * come first; a disabled action lets the key go on. */
+static void
+add_conversation_shortcuts (MessengerWindow *self)
+{
+  static const struct { guint key; GdkModifierType mods; const char *action; } keys[] = {
+    { GDK_KEY_Page_Down, GDK_CONTROL_MASK, "win.next-conversation" },
+    { GDK_KEY_Page_Up, GDK_CONTROL_MASK, "win.previous-conversation" },
+    { GDK_KEY_Tab, GDK_CONTROL_MASK, "win.next-conversation" },
+    { GDK_KEY_ISO_Left_Tab, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.previous-conversation" },
+  };
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key, keys[i].mods),
+                                                            gtk_named_action_new (keys[i].action)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 }
 
 static void
 messenger_window_init (MessengerWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  add_conversation_shortcuts (self);
 
   if (DEVELOPMENT_BUILD)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");

@@ -420,8 +420,9 @@ if dialog is not None:
     uitest.keys("ctrl+a", "BackSpace")
     uitest.type_text("a new password")
     uitest.do_action(uitest.find_actionable(dialog, "Sign In"))
-    tap.ok(wait(lambda: not uitest.visible(dialog) or app.frame("Password Needed", timeout=0.2) is None),
-           "the right password closes the dialog")
+    # Asked of the dialog itself: asking the app for its windows while one
+    # closes can crash GTK 4.8's accessibility (a null object path).
+    tap.ok(wait(lambda: not uitest.visible(dialog)), "the right password closes the dialog")
 sidebar = uitest.find(win, name="Sidebar")
 tap.ok(sidebar is not None and wait(lambda: shown(sidebar, "Available")
                                    and row_named(win, "Carol Example, Extended Away: On holiday")),

@@ -71,11 +71,16 @@ class Server:
     """messenger-server on 127.0.0.1, a free port (kept across restarts)."""
 
     READY = re.compile(r"listening on 127\.0\.0\.1:(\d+).*SHA-256 ([0-9A-Fa-f:]{95})")
+    DIRECT_TLS = re.compile(r"127\.0\.0\.1:(\d+) \(direct TLS\)")
 
-    def __init__(self, domain="localhost", registration=False):
+    def __init__(self, domain="localhost", registration=False, direct_tls=False):
         self.domain = domain
         self.dir = tmpdir("server")
         self.registration = registration
+        # direct_tls: also listen for XEP-0368 direct TLS on a free port
+        # (self.direct_tls_port, kept across restarts); off otherwise.
+        self.direct_tls = direct_tls
+        self.direct_tls_port = 0
         self.port = 0
         self.fingerprint = None
         self.proc = None
@@ -83,7 +88,15 @@ class Server:
 
     def start(self, timeout=uitest.TIMEOUT):
         args = [SERVER_BIN, "--domain", self.domain, "--data-dir", self.dir,
-                "--listen", "127.0.0.1", "--c2s-port", str(self.port), "--direct-tls-port", "0"]
+                "--listen", "127.0.0.1", "--c2s-port", str(self.port)]
+        if not self.direct_tls:
+            args += ["--direct-tls-port", "0"]          # 0 turns it off
+        elif self.direct_tls_port:
+            args += ["--direct-tls-port", str(self.direct_tls_port)]
+        elif self.port:
+            args += ["--direct-tls-port", str(_free_port())]
+        # else: with --c2s-port 0 and no --direct-tls-port the server picks
+        # a free port for direct TLS too.
         if self.registration:
             args.append("--allow-registration")
         self.proc = _own(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(
@@ -95,6 +108,11 @@ class Server:
         self.ready_line = line.strip()
         self.port = int(m.group(1))
         self.fingerprint = m.group(2).upper()
+        if self.direct_tls:
+            d = self.DIRECT_TLS.search(line)
+            if not d:
+                raise RuntimeError(f"messenger-server has no direct TLS port: {line!r}")
+            self.direct_tls_port = int(d.group(1))
         # Keep draining stdout so the server never blocks on a full pipe.
         threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
         return self
@@ -119,6 +137,21 @@ class Server:
 
     def passwd(self, jid, password):
         self._user("passwd", jid, password)
+
+    def users(self):
+        """The accounts on the server (`messenger-server user list`)."""
+        r = subprocess.run([SERVER_BIN, "user", "list", "--data-dir", self.dir, "--domain", self.domain],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError(f"messenger-server user list: {r.stderr.strip()}")
+        return r.stdout.split()
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _readline(stream, timeout):
