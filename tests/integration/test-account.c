@@ -142,6 +142,8 @@ test_message_and_reconnect (void)
   WAIT_UNTIL (messenger_account_get_state (alice) == MESSENGER_ACCOUNT_CONNECTING
               && messenger_account_get_error_kind (alice) == MESSENGER_ACCOUNT_ERROR_UNREACHABLE);
   g_assert_nonnull (messenger_account_get_error_message (alice));
+  /* Bob's connection need not have noticed yet when Alice's did. */
+  WAIT_UNTIL (messenger_account_get_state (bob) != MESSENGER_ACCOUNT_ONLINE);
   g_assert_false (messenger_account_send_message (bob, message));
 
   /* It comes back on the same port: both reconnect by themselves and the
