@@ -358,9 +358,43 @@ add_live (MessengerMessageList *self,
   trim (self, self->reading_newest);
 }
 
-/* The held messages go in: those newer than the whole window, while the
- * person reads at the newest end (a flood), in one items-changed and one
- * trim; any other one by itself. */
+/* How many messages a flood leaves in the window: about a screen, few
+ * enough that a view lays out their rows within a frame (a wrapped row
+ * takes ~2 ms to measure on the benchmark's machine: bench/README.md
+ * "App"); what is older comes back with load_older(). */
+static guint
+flood_window (MessengerMessageList *self)
+{
+  return MAX (1, self->page_size / 3);
+}
+
+/* A batch of at least flood_window() messages, each newer than the one
+ * before and than the whole window, while the person reads at the newest
+ * end. */
+static gboolean
+is_flood (MessengerMessageList *self,
+          GPtrArray            *live)
+{
+  gint64 last = self->items->len > 0 ? id_at (self, self->items->len - 1) : G_MININT64;
+
+  if (!self->reading_newest || self->has_newer || live->len < flood_window (self))
+    return FALSE;
+  for (guint i = 0; i < live->len; i++)
+    {
+      gint64 id = messenger_message_get_id (live->pdata[i]);
+
+      if (id <= last)
+        return FALSE;
+      last = id;
+    }
+  return TRUE;
+}
+
+/* The held messages go in.  A flood replaces the window with its newest
+ * messages in one items-changed: a view then makes and lays out rows for
+ * those only, not for every message of the batch (the older ones come
+ * back with load_older()).  Otherwise those newer than the whole window
+ * go in with one items-changed and one trim, any other one by itself. */
 static void
 flush_live (MessengerMessageList *self)
 {
@@ -374,6 +408,20 @@ flush_live (MessengerMessageList *self)
 
   live = g_steal_pointer (&self->live);
   self->live = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (is_flood (self, live))
+    {
+      guint keep = flood_window (self);
+      guint removed = self->items->len;
+
+      g_ptr_array_set_size (self->items, 0);
+      for (guint i = live->len - keep; i < live->len; i++)
+        g_ptr_array_add (self->items, g_object_ref (live->pdata[i]));
+      set_has_older (self, TRUE);
+      items_changed (self, 0, removed, keep);
+      return;
+    }
+
   for (guint i = 0; i < live->len; i++)
     {
       MessengerMessage *message = live->pdata[i];
@@ -396,13 +444,8 @@ flush_live (MessengerMessageList *self)
     }
   if (self->items->len > start)
     {
-      guint added = self->items->len - start;
-
-      items_changed (self, start, 0, added);
-      /* A page or more at once is a flood: keep one page, so that a view
-       * does not lay out the rows of a long window again for every batch
-       * (older pages come back with load_older()). */
-      trim_to (self, added >= self->page_size ? self->page_size : max_items (self), TRUE);
+      items_changed (self, start, 0, self->items->len - start);
+      trim (self, TRUE);
     }
 }
 

@@ -60,8 +60,10 @@ void                   messenger_message_list_follow_newest    (MessengerMessage
  * newest end.  The first message after a quiet while goes in at once.  A
  * view sets it so that a flood costs it a change per batch, not one per
  * message; state changes and read marks reach held messages too.  A
- * batch of a page or more (a flood) leaves only the newest page in the
- * window; paging and jump_to_newest() add or drop what is held first. */
+ * batch of a third of a page or more at the newest end (a flood)
+ * replaces the window with its newest third of a page in one
+ * items-changed; paging and
+ * jump_to_newest() add or drop what is held first. */
 void                   messenger_message_list_set_live_delay   (MessengerMessageList  *self,
                                                                 guint                  live_delay);
 guint                  messenger_message_list_get_live_delay   (MessengerMessageList  *self);

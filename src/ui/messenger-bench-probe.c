@@ -23,8 +23,11 @@
  *                      newest message
  *   stored T N         the watched conversation's Nth "message-added"
  *                      (emitted once the message is committed to SQLite)
- *   shown T N          a painted frame after N rows in all were appended at
- *                      the end of the open conversation's list model
+ *   shown T N          a painted frame with the open conversation's list
+ *                      model reaching the Nth stored message (its newest
+ *                      item is that message or a later one: in a flood
+ *                      the list jumps to the newest messages, and the
+ *                      ones in between are not each given a row)
  *   gap T MS           the main loop ran a 10 ms high-priority timeout MS
  *                      ms after the previous run (logged when ≥ 30 ms)
  *   mem T RSS HWM GAP  every 250 ms: VmRSS and VmHWM (KiB), and the longest
@@ -55,6 +58,7 @@
 #include "messenger-bench-probe.h"
 #include "messenger-conversation-view.h"
 #include "messenger-message-list.h"
+#include "messenger-store-records.h"
 #include "messenger-sidebar.h"
 
 #define GAP_LOG_MS       30
@@ -79,6 +83,7 @@ typedef struct
   char                  *watch_peer;
   MessengerConversation *watched;          /* weak */
   guint64                stored;
+  GArray                *stored_ids;       /* gint64, in the order stored */
 
   char                  *open_peer;
   gboolean               opened;
@@ -249,6 +254,11 @@ static void
 message_added_cb (MessengerConversation *conversation,
                   gconstpointer          message)
 {
+  const MessengerStoreMessage *record = message;
+
+  if (probe->stored_ids == NULL)
+    probe->stored_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_array_append_val (probe->stored_ids, record->id);
   probe->stored++;
   probe_log ("stored %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, g_get_monotonic_time (), probe->stored);
 }
@@ -294,8 +304,28 @@ appended_cb (GListModel *model,
              guint       removed,
              guint       added)
 {
-  if (removed == 0 && added > 0 && position + added == g_list_model_get_n_items (model))
-    probe->appended += added;
+  guint n = g_list_model_get_n_items (model);
+  g_autoptr(MessengerMessage) newest = NULL;
+  guint low = 0, high;
+  gint64 id;
+
+  /* Only changes that bring in a newer end count. */
+  if (added == 0 || position + added != n || probe->stored_ids == NULL)
+    return;
+  newest = g_list_model_get_item (model, n - 1);
+  id = messenger_message_get_id (newest);
+  /* How many stored messages are that one or older (stored in id order). */
+  high = probe->stored_ids->len;
+  while (low < high)
+    {
+      guint mid = low + (high - low) / 2;
+
+      if (g_array_index (probe->stored_ids, gint64, mid) <= id)
+        low = mid + 1;
+      else
+        high = mid;
+    }
+  probe->appended = MAX (probe->appended, low);
 }
 
 /* Frames */
