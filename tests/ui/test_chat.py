@@ -45,34 +45,6 @@ def jid(user):
 
 # ------------------------------------------------------------ reading the window
 
-def roster(win):
-    """Names of the rows of the contact list, top to bottom (groups and contacts)."""
-    lst = uitest.find_shown(win, name="Contacts", role="list")
-    if lst is None:
-        return []
-    out = []
-    for item in uitest.find_all(lst, role="list item"):
-        try:
-            if uitest.on_screen(item) and item.childCount > 0:
-                out.append((uitest.extents(item)[1], item.getChildAtIndex(0).name))
-        except Exception:
-            continue
-    return [name for _, name in sorted(out)]
-
-
-def row_named(win, prefix, list_name="Contacts"):
-    lst = uitest.find_shown(win, name=list_name, role="list")
-    if lst is None:
-        return None
-    for item in uitest.find_all(lst, role="list item"):
-        try:
-            if uitest.on_screen(item) and item.childCount > 0 and item.getChildAtIndex(0).name.startswith(prefix):
-                return item
-        except Exception:
-            continue
-    return None
-
-
 def messages(win):
     """One dict per message row drawn: its labels and delivery images."""
     lst = uitest.find_shown(win, name="Messages", role="list")
@@ -123,7 +95,7 @@ def wait(predicate, timeout=uitest.TIMEOUT):
 
 
 def open_conversation(app, win, user):
-    row = wait(lambda: row_named(win, NAMES[user]))
+    row = wait(lambda: uitest.row_named(win, NAMES[user]))
     if row is None:
         return False
     app.focus()
@@ -173,10 +145,10 @@ tap.diag(f"window shown {app.startup:.2f} s after start")
 want = ["Friends, 1 of 2 online", "Bob Example, Available", "Dave Example, Offline",
         "Work, 1 of 2 online", "Carol Example, Away: At lunch", "Dave Example, Offline",
         "Ungrouped, 0 of 1 online", "Erin Example, Offline"]
-got = wait(lambda: roster(win) == want and roster(win))
+got = wait(lambda: uitest.roster(win) == want and uitest.roster(win))
 tap.ok(got, "the roster shows the groups with online/total counts and each contact with its presence "
        "(available before offline, a contact in two groups under both, the ungrouped last)",
-       f"want {want}\ngot  {roster(win)}")
+       f"want {want}\ngot  {uitest.roster(win)}")
 tap.ok(shown(win, "1/2") and shown(win, "0/1"), "the group rows show the counts as online/total")
 tap.ok(shown(win, "At lunch"), "a contact's status message is shown under the name")
 items = sorted(app.query("SELECT jid, name, subscription FROM roster_items"))
@@ -189,18 +161,18 @@ app.screenshot("chat-1-roster.png")
 
 # Presence changes arrive live.
 bob.presence(show="away", status="Back soon")
-tap.ok(wait(lambda: row_named(win, "Bob Example, Away: Back soon")),
-       "Bob going away shows \"Away: Back soon\" on his row", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Away: Back soon")),
+       "Bob going away shows \"Away: Back soon\" on his row", uitest.roster(win))
 bob.presence(show="dnd", status="In a meeting")
-tap.ok(wait(lambda: row_named(win, "Bob Example, Do Not Disturb: In a meeting")),
-       "Bob's Do Not Disturb is shown on his row", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Do Not Disturb: In a meeting")),
+       "Bob's Do Not Disturb is shown on his row", uitest.roster(win))
 bob.presence(type="unavailable")
-tap.ok(wait(lambda: row_named(win, "Bob Example, Offline") and row_named(win, "Friends, 0 of 2 online")),
-       "Bob going offline shows him Offline and Friends 0 of 2 online", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Offline") and uitest.row_named(win, "Friends, 0 of 2 online")),
+       "Bob going offline shows him Offline and Friends 0 of 2 online", uitest.roster(win))
 app.screenshot("chat-2-bob-offline.png")
 bob.presence()
-tap.ok(wait(lambda: row_named(win, "Bob Example, Available") and row_named(win, "Friends, 1 of 2 online")),
-       "Bob coming back shows him Available again", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Available") and uitest.row_named(win, "Friends, 1 of 2 online")),
+       "Bob coming back shows him Available again", uitest.roster(win))
 
 # Show Offline Contacts, in Preferences.
 app.focus()
@@ -211,15 +183,15 @@ tap.ok(switch is not None, "Preferences offer Show Offline Contacts", uitest.dum
 if switch is not None:
     app.move_window("Preferences", 640, 120)   # beside the roster, for the screenshot
     uitest.do_action(switch, "toggle")
-    hidden = wait(lambda: row_named(win, "Bob Example") and not row_named(win, "Dave Example")
-                  and not row_named(win, "Erin Example"))
-    tap.ok(hidden, "switching it off hides Dave and Erin, who are offline", roster(win))
+    hidden = wait(lambda: uitest.row_named(win, "Bob Example") and not uitest.row_named(win, "Dave Example")
+                  and not uitest.row_named(win, "Erin Example"))
+    tap.ok(hidden, "switching it off hides Dave and Erin, who are offline", uitest.roster(win))
     app.screenshot("chat-3-offline-hidden.png")
     tap.ok(app.settings().get("org/example/Messenger", "show-offline-contacts", fallback=None) == "false",
            "the choice is saved in the profile's settings.ini")
     uitest.do_action(switch, "toggle")
-    tap.ok(wait(lambda: row_named(win, "Dave Example") and row_named(win, "Erin Example")),
-           "switching it on lists them again", roster(win))
+    tap.ok(wait(lambda: uitest.row_named(win, "Dave Example") and uitest.row_named(win, "Erin Example")),
+           "switching it on lists them again", uitest.roster(win))
     uitest.do_action(prefs, "window.close")
     wait(lambda: app.frame("Preferences", timeout=0.2) is None, timeout=5)
 
@@ -229,15 +201,15 @@ uitest.keys("ctrl+f")
 entry = wait(lambda: uitest.find_shown(win, name="Search contacts", role="entry"))
 tap.ok(entry is not None, "Ctrl+F opens the contact search")
 uitest.type_text("car")
-found = wait(lambda: row_named(win, "Carol Example", "Search results")
-             and not row_named(win, "Bob Example", "Search results"))
+found = wait(lambda: uitest.row_named(win, "Carol Example", "Search results")
+             and not uitest.row_named(win, "Bob Example", "Search results"))
 tap.ok(found, "typing \"car\" leaves Carol alone in the results")
 app.screenshot("chat-4-search.png")
 uitest.type_text("zzz")
-tap.ok(wait(lambda: shown(win, "No Results") and not row_named(win, "Carol Example", "Search results")),
+tap.ok(wait(lambda: shown(win, "No Results") and not uitest.row_named(win, "Carol Example", "Search results")),
        "typing more so that nothing matches shows No Results")
 uitest.keys("Escape")
-tap.ok(wait(lambda: row_named(win, "Friends, 1 of 2 online")), "Escape leaves the search and shows the roster again")
+tap.ok(wait(lambda: uitest.row_named(win, "Friends, 1 of 2 online")), "Escape leaves the search and shows the roster again")
 
 # ------------------------------------------------------------ a message received
 
@@ -246,8 +218,8 @@ bob.message(ALICE, "Hello Alice, are you there?")
 note = wait(lambda: next((n for n in notes.notified() if "Hello Alice" in n["body"]), None))
 tap.ok(note and note["summary"] == "Bob Example",
        "a message from Bob, with no conversation open, is notified under his name", notes.events())
-tap.ok(wait(lambda: row_named(win, "Bob Example, Available, 1 unread message")),
-       "Bob's row counts one unread message", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Available, 1 unread message")),
+       "Bob's row counts one unread message", uitest.roster(win))
 stored = db_messages(app, jid("bob"))
 tap.ok(stored and stored[-1][0] == "Hello Alice, are you there?" and stored[-1][1] == 0,
        "the message is stored in the database as received", stored)
@@ -260,12 +232,12 @@ tap.ok(opened and "Bob Example" in conversation_title(win),
        conversation_title(win))
 tap.ok(opened and opened["senders"].get("Hello Alice, are you there?") == "Bob Example",
        "the message row names Bob as its sender", opened)
-tap.ok(row_named(win, "Bob Example, Available, 1 unread message"),
-       "while the window is not focused, the message still counts as unread", roster(win))
+tap.ok(uitest.row_named(win, "Bob Example, Available, 1 unread message"),
+       "while the window is not focused, the message still counts as unread", uitest.roster(win))
 # A desktop gives the presented window the focus; no window manager runs here.
 app.focus()
-tap.ok(wait(lambda: row_named(win, "Bob Example, Available") and not row_named(win, "Bob Example, Available, 1")),
-       "once the window is focused on it, the message is read and Bob's row no longer counts it", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Available") and not uitest.row_named(win, "Bob Example, Available, 1")),
+       "once the window is focused on it, the message is read and Bob's row no longer counts it", uitest.roster(win))
 tap.ok(wait(lambda: app.query("SELECT unread FROM conversations WHERE peer = ?", jid("bob")) == [(0,)]),
        "the database has the conversation as read",
        app.query("SELECT unread FROM conversations WHERE peer = ?", jid("bob")))
@@ -383,10 +355,10 @@ code = app.quit()
 tap.ok(code == 0, "Ctrl+Q quits cleanly", f"exit status {code}")
 server.stop()
 win = app.start()
-tap.ok(wait(lambda: row_named(win, "Bob Example") and row_named(win, "Carol Example")
-            and row_named(win, "Friends")),
-       "with the server stopped, the next start shows the roster from the cache", roster(win))
-tap.ok(not row_named(win, "Bob Example, Available"), "offline, nobody is shown as available", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example") and uitest.row_named(win, "Carol Example")
+            and uitest.row_named(win, "Friends")),
+       "with the server stopped, the next start shows the roster from the cache", uitest.roster(win))
+tap.ok(not uitest.row_named(win, "Bob Example, Available"), "offline, nobody is shown as available", uitest.roster(win))
 strip = wait(lambda: uitest.find_shown(win, role="status bar"))
 tap.ok(strip is not None and "cannot be reached" in strip.name,
        "the sidebar says the server cannot be reached, without blocking the window", strip and strip.name)
@@ -425,8 +397,8 @@ if dialog is not None:
     tap.ok(wait(lambda: not uitest.visible(dialog)), "the right password closes the dialog")
 sidebar = uitest.find(win, name="Sidebar")
 tap.ok(sidebar is not None and wait(lambda: shown(sidebar, "Available")
-                                   and row_named(win, "Carol Example, Extended Away: On holiday")),
-       "the account is signed in again and sees Carol's presence", roster(win))
+                                   and uitest.row_named(win, "Carol Example, Extended Away: On holiday")),
+       "the account is signed in again and sees Carol's presence", uitest.roster(win))
 tap.ok(F.Keyring.password(ALICE) == "a new password", "the new password is kept in the keyring")
 app.screenshot("chat-13-signed-in-again.png")
 code = app.quit()

@@ -73,33 +73,6 @@ def wait(predicate, timeout=uitest.TIMEOUT):
 
 # ------------------------------------------------------------ reading the window
 
-def roster(win):
-    lst = uitest.find_shown(win, name="Contacts", role="list")
-    if lst is None:
-        return []
-    out = []
-    for item in uitest.find_all(lst, role="list item"):
-        try:
-            if uitest.on_screen(item) and item.childCount > 0:
-                out.append((uitest.extents(item)[1], item.getChildAtIndex(0).name))
-        except Exception:
-            continue
-    return [name for _, name in sorted(out)]
-
-
-def row_named(win, prefix, list_name="Contacts"):
-    lst = uitest.find_shown(win, name=list_name, role="list")
-    if lst is None:
-        return None
-    for item in uitest.find_all(lst, role="list item"):
-        try:
-            if uitest.on_screen(item) and item.childCount > 0 and item.getChildAtIndex(0).name.startswith(prefix):
-                return item
-        except Exception:
-            continue
-    return None
-
-
 # The conversation pane, its message list and its title label are the
 # same widgets whatever the conversation: found once, as walking the whole
 # window again each time is slow with hundreds of messages in it.
@@ -259,7 +232,7 @@ def shown(win, name, role="label"):
 
 
 def open_conversation(app, win, user):
-    row = wait(lambda: row_named(win, NAMES[user]))
+    row = wait(lambda: uitest.row_named(win, NAMES[user]))
     if row is None:
         return False
     app.focus()
@@ -486,8 +459,8 @@ app = F.App()
 app.add_account(ALICE, USERS["alice"], server=server.address, pin=server.fingerprint)
 win = app.start()
 tap.ok(win is not None, "the app starts on the profile")
-tap.ok(wait(lambda: row_named(win, "Bob Example, Available") and row_named(win, "Erin Example, Available")),
-       "the roster shows the four contacts online", roster(win))
+tap.ok(wait(lambda: uitest.row_named(win, "Bob Example, Available") and uitest.row_named(win, "Erin Example, Available")),
+       "the roster shows the four contacts online", uitest.roster(win))
 got = wait(lambda: len(stored(app, jid("dave"), "History %")) == HISTORY, timeout=60)
 tap.ok(got, f"the {HISTORY} messages Dave sent while Alice was offline are stored",
        len(stored(app, jid("dave"), "History %")))
@@ -532,7 +505,7 @@ tap.ok(wait(lambda: (presence_subtitle(win) or "").endswith("Available — At lu
 
 # ------------------------------------------------------------ avatar
 
-carol_row = wait(lambda: row_named(win, "Carol Example"))
+carol_row = wait(lambda: uitest.row_named(win, "Carol Example"))
 
 
 def avatar_box(row):
@@ -557,7 +530,7 @@ tap.ok(wait(lambda: any(sha1 in files for _, _, files in os.walk(cache))),
 
 
 def magenta_in_row():
-    row = row_named(win, "Carol Example")
+    row = uitest.row_named(win, "Carol Example")
     if row is None:
         return 0
     shot = app.screenshot("chat-more-5-avatar.png")
@@ -567,7 +540,7 @@ def magenta_in_row():
 n = wait(lambda: (lambda c: c if c > 500 else None)(magenta_in_row()), timeout=15)
 tap.ok(n, "Carol's row shows her picture instead of initials (a magenta disc of 36 px)",
        f"{magenta_in_row()} magenta pixels")
-bob_row = row_named(win, "Bob Example")
+bob_row = uitest.row_named(win, "Bob Example")
 tap.ok(bob_row is not None and count_colour(os.path.join(F.SHOTS, "chat-more-5-avatar.png"),
                                             avatar_box(bob_row), PHOTO_RGB) == 0,
        "Bob's row keeps his initials")
@@ -843,7 +816,7 @@ if os.path.exists(mo):
     button = uitest.find_actionable(sidebar, "在线状态") if sidebar is not None else None
     tap.ok(button is not None and wait(lambda: "在线" in (button.description or "")),
            "the presence button is \"在线状态\" and says \"在线\" (Available)", button and button.description)
-    tap.ok(wait(lambda: row_named(win, "Bob Example 在线", "联系人")) is not None,
+    tap.ok(wait(lambda: uitest.row_named(win, "Bob Example 在线", "联系人")) is not None,
            "contacts are described in Chinese (\"Bob Example 在线\")")
     zh.screenshot("chat-more-14-zh_CN.png")
     code = zh.quit()

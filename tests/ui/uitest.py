@@ -275,3 +275,33 @@ def drawn(node, window):
     except Exception:
         return False
     return False
+
+
+# The main window's lists (tests/ui/test_chat*.py)
+
+def roster(win):
+    """Names of the rows of the contact list, top to bottom (groups and contacts)."""
+    lst = find_shown(win, name="Contacts", role="list")
+    if lst is None:
+        return []
+    out = []
+    for item in find_all(lst, role="list item"):
+        try:
+            if on_screen(item) and item.childCount > 0:
+                out.append((extents(item)[1], item.getChildAtIndex(0).name))
+        except Exception:
+            continue
+    return [name for _, name in sorted(out)]
+
+
+def row_named(win, prefix, list_name="Contacts"):
+    lst = find_shown(win, name=list_name, role="list")
+    if lst is None:
+        return None
+    for item in find_all(lst, role="list item"):
+        try:
+            if on_screen(item) and item.childCount > 0 and item.getChildAtIndex(0).name.startswith(prefix):
+                return item
+        except Exception:
+            continue
+    return None
