@@ -526,8 +526,12 @@ load_more_cb (gpointer user_data)
   upper = gtk_adjustment_get_upper (self->vadjustment);
   page_size = gtk_adjustment_get_page_size (self->vadjustment);
 
-  /* Within a screen of an end of the window: bring the next page. */
-  if (value < page_size && messenger_message_list_get_has_older (self->messages))
+  /* Within a screen of an end of the window: bring the next page.  Not
+   * older ones while following the newest messages with the view full:
+   * in a flood the list keeps only its newest messages (a batch replaces
+   * them), and a page above each batch would be laid out for nothing. */
+  if (value < page_size && messenger_message_list_get_has_older (self->messages)
+      && !(self->stick_to_bottom && upper > page_size))
     messenger_message_list_load_older (self->messages);
   else if (value + 2 * page_size > upper && messenger_message_list_get_has_newer (self->messages))
     messenger_message_list_load_newer (self->messages);
@@ -548,7 +552,8 @@ maybe_load_more (MessengerConversationView *self)
   page_size = gtk_adjustment_get_page_size (self->vadjustment);
   if (page_size <= 0)
     return;
-  near_top = value < page_size && messenger_message_list_get_has_older (self->messages);
+  near_top = value < page_size && messenger_message_list_get_has_older (self->messages)
+             && !(self->stick_to_bottom && upper > page_size);
   near_bottom = value + 2 * page_size > upper && messenger_message_list_get_has_newer (self->messages);
   /* Not while the list view is in the middle of a layout. */
   if (near_top || near_bottom)

@@ -15,6 +15,7 @@
 #include "messenger-conversation-list.h"
 #include "messenger-conversation-private.h"
 #include "messenger-conversation-view.h"
+#include "messenger-message-list.h"
 #include "messenger-message-row.h"
 #include "messenger-thread.h"
 #include "messenger-thread-switcher.h"
@@ -414,6 +415,44 @@ test_long_history (Fixture       *fixture,
   run_frames (300);
   g_assert_true (at_bottom (fixture));
   g_assert_nonnull (visible_label (fixture, "while reading back"));
+}
+
+/* A flood while following the newest messages: the window becomes the
+ * newest messages only, and the view does not load an older page above
+ * them (it would be laid out again for every batch). */
+static void
+test_flood_keeps_window (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  MessengerConversation *bob;
+  MessengerMessageList *messages;
+  guint flood;
+
+  model_fixture_add_history (&fixture->base, BOB, "t", 200, T0);
+  fixture_start (fixture);
+  bob = messenger_conversation_list_get_conversation (fixture->list, BOB);
+  messenger_conversation_view_set_active (fixture->view, TRUE);
+  messenger_conversation_view_set_conversation (fixture->view, bob);
+  run_frames (300);
+  g_assert_true (at_bottom (fixture));
+
+  messages = MESSENGER_MESSAGE_LIST (gtk_no_selection_get_model (GTK_NO_SELECTION (
+    gtk_list_view_get_model (message_list_view (fixture)))));
+  /* Held until flushed, as a flood's batch is. */
+  messenger_message_list_set_live_delay (messages, 10000);
+  flood = MESSENGER_MESSAGE_LIST_DEFAULT_PAGE_SIZE / 3 + 4;
+  for (guint i = 1; i <= flood; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("flood %u", i);
+
+      receive (fixture, BOB, body, NULL);
+    }
+  messenger_message_list_flush (messages);
+  run_frames (500);
+
+  g_assert_cmpuint (n_rows (fixture), ==, MESSENGER_MESSAGE_LIST_DEFAULT_PAGE_SIZE / 3);
+  g_assert_true (at_bottom (fixture));
+  g_assert_nonnull (visible_label (fixture, "flood 20"));
 }
 
 static void
@@ -991,6 +1030,7 @@ main (int   argc,
   g_test_add_func ("/conversation-view/texts/links", test_texts_links);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/conversation-view/empty", test_empty);
+  ADD ("/conversation-view/flood-keeps-window", test_flood_keeps_window);
   ADD ("/conversation-view/long-history", test_long_history);
   ADD ("/conversation-view/send-and-draft", test_send_and_draft);
   ADD ("/conversation-view/unread", test_unread);
