@@ -52,8 +52,8 @@
 #define LIVE_DELAY_MS 100
 /* Rows of list items the list view let go, kept to be given to new ones:
  * GTK 4.8's list view keeps ~200 rows around the newest message and makes
- * a row for each message that comes in; a row from its template costs
- * ten times what moving a spare one does. */
+ * a row for each message that comes in; building rows from their template
+ * was most of the main thread's work in a flood (bench/README.md "App"). */
 #define MAX_SPARE_ROWS 256
 
 struct _MessengerConversationView
