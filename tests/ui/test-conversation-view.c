@@ -20,6 +20,7 @@
 #include "messenger-thread.h"
 #include "messenger-thread-switcher.h"
 #include "model-fixture.h"
+#include "widget-util.h"
 
 /* 2024-03-07 12:00:00 UTC */
 #define T0 (G_GINT64_CONSTANT (1709812800) * G_USEC_PER_SEC)
@@ -61,66 +62,13 @@ fixture_tear_down (Fixture       *fixture,
   model_fixture_tear_down (&fixture->base, data);
 }
 
-/* Lets the window lay out and draw. */
-static void
-run_frames (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (2000);
-    }
-}
-
 /* Widgets by what a person (or a screen reader) sees */
-
-static GtkWidget *
-find_widget (GtkWidget *root,
-             gboolean (*match) (GtkWidget *, gconstpointer),
-             gconstpointer data)
-{
-  if (match (root, data))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static gboolean
-is_visible_label (GtkWidget     *widget,
-                  gconstpointer  text)
-{
-  return GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-         && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
-}
 
 static gboolean
 is_type (GtkWidget     *widget,
          gconstpointer  type)
 {
   return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
-}
-
-static gboolean
-has_accessible_label (GtkWidget     *widget,
-                      gconstpointer  label)
-{
-  g_autofree char *error = NULL;
-
-  if (!gtk_widget_is_drawable (widget)
-      || !gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
-    return FALSE;
-  error = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, label);
-  return error == NULL;
 }
 
 static GtkWidget *
