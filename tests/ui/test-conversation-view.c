@@ -913,6 +913,87 @@ screenshot (Fixture    *fixture,
   screenshot_widget (GTK_WIDGET (fixture->window), name);
 }
 
+/* Where a bubble stands in its row: one's own at the end, the other's at
+ * the start (mirrored right to left), each as wide as its text, a long text
+ * wrapped inside the row at any width. */
+static void
+bubble_bounds (Fixture         *fixture,
+               const char      *text,
+               graphene_rect_t *bounds,
+               int             *row_width)
+{
+  GtkWidget *label = visible_label (fixture, text);
+  GtkWidget *row, *bubble;
+
+  g_assert_nonnull (label);
+  row = gtk_widget_get_ancestor (label, MESSENGER_TYPE_MESSAGE_ROW);
+  bubble = gtk_widget_get_parent (label);
+  g_assert_true (gtk_widget_has_css_class (bubble, "message-bubble"));
+  g_assert_true (gtk_widget_compute_bounds (bubble, row, bounds));
+  *row_width = gtk_widget_get_width (row);
+  /* The text is not cut off: its bubble is at least as tall as it needs. */
+  {
+    int needed;
+
+    gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width (label), &needed, NULL, NULL, NULL);
+    g_assert_cmpint (gtk_widget_get_height (label), >=, needed);
+    g_assert_cmpfloat (bounds->size.height, >=, needed);
+  }
+}
+
+static void
+test_bubbles (Fixture       *fixture,
+              gconstpointer  data)
+{
+  static const char long_text[] = "A long line of text that wraps over several lines in the bubble, "
+                                  "as long messages do when the window is narrow or the text is long.";
+  MessengerConversation *bob;
+  graphene_rect_t bounds;
+  int width;
+
+  model_fixture_add_history (&fixture->base, BOB, "t", 10, g_get_real_time () - G_TIME_SPAN_HOUR);
+  fixture_start (fixture);
+  bob = messenger_conversation_list_get_conversation (fixture->list, BOB);
+  receive (fixture, BOB, long_text, NULL);
+  messenger_conversation_view_set_conversation (fixture->view, bob);
+  run_frames (300);
+
+  /* In the history, odd messages are mine. */
+  bubble_bounds (fixture, "message 7", &bounds, &width);
+  g_assert_cmpfloat (bounds.size.width, <, width / 2);
+  g_assert_cmpfloat_with_epsilon (bounds.origin.x + bounds.size.width, width, 1);
+  bubble_bounds (fixture, "message 8", &bounds, &width);
+  g_assert_cmpfloat (bounds.size.width, <, width / 2);
+  g_assert_cmpfloat_with_epsilon (bounds.origin.x, 0, 1);
+  /* Wrapped within the row, not wider than its text at 60 characters. */
+  bubble_bounds (fixture, long_text, &bounds, &width);
+  g_assert_cmpfloat_with_epsilon (bounds.origin.x, 0, 1);
+  g_assert_cmpfloat (bounds.size.width, <=, width);
+  g_assert_cmpfloat (bounds.size.height, >, 50);
+
+  /* Narrow, as on a phone: the long text wraps into more lines. */
+  {
+    double wide_height = bounds.size.height;
+
+    gtk_widget_set_size_request (GTK_WIDGET (fixture->view), 300, -1);
+    gtk_window_set_default_size (fixture->window, 300, 640);
+    run_frames (300);
+    bubble_bounds (fixture, long_text, &bounds, &width);
+    g_assert_cmpint (width, <, 300);
+    g_assert_cmpfloat (bounds.size.width, <=, width);
+    g_assert_cmpfloat (bounds.size.height, >, wide_height);
+  }
+
+  /* Right to left, the sides swap. */
+  gtk_widget_set_default_direction (GTK_TEXT_DIR_RTL);
+  run_frames (200);
+  bubble_bounds (fixture, "message 7", &bounds, &width);
+  g_assert_cmpfloat_with_epsilon (bounds.origin.x, 0, 1);
+  bubble_bounds (fixture, "message 8", &bounds, &width);
+  g_assert_cmpfloat_with_epsilon (bounds.origin.x + bounds.size.width, width, 1);
+  gtk_widget_set_default_direction (GTK_TEXT_DIR_LTR);
+}
+
 /* Not a check: pictures of the pane, light and dark, for people to look at. */
 static void
 test_screenshots (Fixture       *fixture,
@@ -987,6 +1068,7 @@ main (int   argc,
   ADD ("/conversation-view/threads", test_threads);
   ADD ("/conversation-view/thread-subject", test_thread_subject);
   ADD ("/conversation-view/keyboard", test_keyboard);
+  ADD ("/conversation-view/bubbles", test_bubbles);
   ADD ("/conversation-view/screenshots", test_screenshots);
 #undef ADD
   return g_test_run ();
