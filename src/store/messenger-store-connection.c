@@ -9,11 +9,9 @@
 #include "messenger-store-private.h"
 
 /* Per connection page cache ceilings, in KiB (SQLite's negative
- * cache_size).  The writer's is large so an archive catch-up finds the
- * index pages it updates in memory (at 300,000 messages: 89 → 65 µs of CPU
- * a message, a third less I/O than with 32 MiB); it only grows that far in a
- * burst, and the writer gives it back when idle (messenger-store.c). */
-#define WRITER_CACHE_KIB 131072
+ * cache_size).  The writer's grows to _MESSENGER_STORE_BULK_CACHE_KIB for
+ * archive pages and comes back to this when idle (messenger-store.c). */
+#define WRITER_CACHE_KIB _MESSENGER_STORE_LIVE_CACHE_KIB
 #define READER_CACHE_KIB 8192
 
 /* Checkpoint the WAL after this many pages rather than SQLite's 1,000: a

@@ -80,6 +80,16 @@ void             _messenger_store_tokenize            (const char       *text,
                                                        StoreTokenFunc    func,
                                                        gpointer          user_data);
 
+/* The writer's page cache ceilings, in KiB.  Live messages are inserted
+ * with a small one: each adds pages to the cache, and a flood of them
+ * would otherwise grow the process by about a kilobyte a message.  Archive
+ * pages (messenger_store_insert_messages_async()) raise it until the writer
+ * is idle again: a catch-up then finds the index pages it updates in memory
+ * (at 300,000 messages: 89 → 65 µs of CPU a message, a third less I/O than
+ * with 32 MiB). */
+#define _MESSENGER_STORE_LIVE_CACHE_KIB 4096
+#define _MESSENGER_STORE_BULK_CACHE_KIB 131072
+
 /* The store object, shared by messenger-store.c (life, writer thread,
  * reader pool), messenger-store-write.c and messenger-store-read.c. */
 struct _MessengerStore
@@ -95,6 +105,7 @@ struct _MessengerStore
   GAsyncQueue     *queue;            /* of StoreWrite */
   StoreConnection *writer;
   GHashTable      *conversation_ids; /* "account peer" → conversations.id */
+  gboolean         bulk_cache;       /* the cache is at its bulk ceiling */
   gboolean         closed;           /* under the queue's lock */
 
   /* Readers: idle read-only connections, any thread may borrow one. */
@@ -124,6 +135,7 @@ struct _StoreWrite
 };
 
 /* messenger-store.c */
+void             _messenger_store_writer_use_bulk_cache (MessengerStore *self);
 void             _messenger_store_queue_write         (MessengerStore      *self,
                                                        StoreWriteFunc       func,
                                                        gpointer             data,

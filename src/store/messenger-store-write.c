@@ -976,6 +976,10 @@ insert_messages_write (MessengerStore  *self,
 
   write->result = results;
   write->result_free = (GDestroyNotify) g_array_unref;
+  /* An archive page (one message is a live one,
+   * messenger_store_insert_message_async()). */
+  if (messages->len > 1)
+    _messenger_store_writer_use_bulk_cache (self);
 
   for (i = 0; i < messages->len; i++)
     {

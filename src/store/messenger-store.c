@@ -36,6 +36,11 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "messenger-store-private.h"
 
@@ -45,12 +50,16 @@
 #define MAX_BATCH_WRITES 1024
 #define MAX_BATCH_USEC   (100 * G_TIME_SPAN_MILLISECOND)
 
-/* When the writer has been idle this long with more than this in its page
- * cache (after a burst such as an archive catch-up), it gives the memory
- * back.  Not at once: between two batches of a burst the queue is often
- * empty for a moment, and a cold cache costs a third more per insert. */
+/* When the writer has been idle this long after a burst of archive pages
+ * (with the bulk cache), or with more than this in its page cache, it gives
+ * the memory back.  Not at once: between two batches of a burst the queue is
+ * often empty for a moment, and a cold cache costs a third more per
+ * insert. */
 #define IDLE_WRITER_CACHE_BYTES (16 * 1024 * 1024)
 #define IDLE_WRITER_USEC        G_USEC_PER_SEC
+
+/* The writer thread's nice value, added to the process's. */
+#define WRITER_NICE 10
 
 /* Idle read connections kept for reuse; more are opened on demand. */
 #define MAX_IDLE_READERS 4
@@ -365,16 +374,41 @@ next_write (MessengerStore *self)
   int used = 0, highwater = 0;
 
   sqlite3_db_status (self->writer->db, SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, FALSE);
-  if (used > IDLE_WRITER_CACHE_BYTES)
+  if (self->bulk_cache || used > IDLE_WRITER_CACHE_BYTES)
     {
       StoreWrite *write = g_async_queue_timeout_pop (self->queue, IDLE_WRITER_USEC);
 
       if (write != NULL)
         return write;
+      if (self->bulk_cache)
+        {
+          g_autofree char *sql = g_strdup_printf ("PRAGMA cache_size=-%d", _MESSENGER_STORE_LIVE_CACHE_KIB);
+          g_autoptr(GError) error = NULL;
+
+          /* Lowering the ceiling frees the pages above it. */
+          if (!_messenger_store_connection_exec (self->writer, sql, &error))
+            g_warning ("Cannot shrink the store's cache: %s", error->message);
+          self->bulk_cache = FALSE;
+        }
       sqlite3_db_release_memory (self->writer->db);
     }
 
   return g_async_queue_pop (self->queue);
+}
+
+/* On the writer thread: archive pages are coming, let the cache grow. */
+void
+_messenger_store_writer_use_bulk_cache (MessengerStore *self)
+{
+  g_autofree char *sql = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->bulk_cache)
+    return;
+  sql = g_strdup_printf ("PRAGMA cache_size=-%d", _MESSENGER_STORE_BULK_CACHE_KIB);
+  if (!_messenger_store_connection_exec (self->writer, sql, &error))
+    g_warning ("Cannot grow the store's cache: %s", error->message);
+  self->bulk_cache = TRUE;
 }
 
 static gpointer
@@ -383,6 +417,14 @@ writer_thread_func (gpointer data)
   MessengerStore *self = data;
   g_autoptr(GPtrArray) batch = g_ptr_array_new ();
   gboolean stop = FALSE;
+
+#ifdef __linux__
+  /* Writing is background work: when the processors are busy, as in a
+   * flood of messages, the thread that draws the window goes first.  (On
+   * Linux a thread has its own nice value.) */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), WRITER_NICE) != 0)
+    g_debug ("Cannot lower the store writer's priority: %s", g_strerror (errno));
+#endif
 
   while (!stop)
     {

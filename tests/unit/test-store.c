@@ -1992,6 +1992,108 @@ test_store_search (Fixture       *fixture,
   check_integrity (fixture->store);
 }
 
+/* The writer's page cache */
+
+static int
+writer_cache_used (MessengerStore *store)
+{
+  int used = 0, highwater = 0;
+
+  sqlite3_db_status (store->writer->db, SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, FALSE);
+  return used;
+}
+
+static void
+count_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  guint *pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_task_get_source_tag (G_TASK (result)) == messenger_store_insert_messages_async)
+    g_array_unref (messenger_store_insert_messages_finish (MESSENGER_STORE (source), result, &error));
+  else
+    messenger_store_insert_message_finish (MESSENGER_STORE (source), result, NULL, &error);
+  g_assert_no_error (error);
+  (*pending)--;
+}
+
+static MessengerStoreMessage *
+filler_message (Fixture *fixture,
+                GRand   *rand,
+                guint    n)
+{
+  static const char *const words[] = { "about", "tomorrow", "picture", "meeting", "garden", "train",
+                                       "coffee", "weekend", "library", "message", "river", "window" };
+  g_autoptr(GString) body = g_string_new (NULL);
+  MessengerStoreMessage *message;
+
+  while (body->len < 600)
+    g_string_append_printf (body, "%s%u ", words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))],
+                            g_rand_int_range (rand, 0, 100000));
+  message = message_new (fixture->account, BOB, MESSENGER_STORE_DIRECTION_IN, T0 + n, body->str);
+  message->origin_id = g_strdup_printf ("%08x-%u", g_rand_int (rand), n);
+  message->stanza_id = g_strdup_printf ("%08x-%u", g_rand_int (rand), n);
+  message->stanza_id_by = g_strdup (ALICE);
+  return message;
+}
+
+/* A flood of live messages keeps the writer's cache within its live
+ * ceiling (it would grow by a kilobyte a message); archive pages let it
+ * grow; idle, the writer gives that back. */
+static void
+test_store_writer_cache (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const int live_ceiling = _MESSENGER_STORE_LIVE_CACHE_KIB * 1024;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  guint pending = 0, n = 0;
+  int highest = 0;
+  gint64 deadline;
+
+  /* 12,000 messages of 600 characters: some 25 MB of tables and indexes. */
+  while (n < 12000)
+    {
+      g_autoptr(MessengerStoreMessage) message = filler_message (fixture, rand, n++);
+
+      messenger_store_insert_message_async (fixture->store, message, NULL, count_done_cb, &pending);
+      pending++;
+      while (pending > 256)
+        g_main_context_iteration (NULL, TRUE);
+      if (n % 500 == 0)
+        highest = MAX (highest, writer_cache_used (fixture->store));
+    }
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  highest = MAX (highest, writer_cache_used (fixture->store));
+  g_test_message ("live: the writer's cache peaked at %d KiB", highest / 1024);
+  g_assert_cmpint (highest, >, live_ceiling / 2);
+  g_assert_cmpint (highest, <=, live_ceiling + 256 * 1024);
+
+  /* Archive pages of 100. */
+  for (guint page = 0; page < 40; page++)
+    {
+      g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) messenger_store_message_free);
+
+      for (guint i = 0; i < 100; i++)
+        g_ptr_array_add (messages, filler_message (fixture, rand, n++));
+      messenger_store_insert_messages_async (fixture->store, messages, NULL, count_done_cb, &pending);
+      pending++;
+    }
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  highest = writer_cache_used (fixture->store);
+  g_test_message ("archive: the writer's cache holds %d KiB", highest / 1024);
+  g_assert_cmpint (highest, >, 2 * live_ceiling);
+
+  /* Idle for a second, the writer comes back to its live ceiling. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (writer_cache_used (fixture->store) > live_ceiling && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  g_assert_cmpint (writer_cache_used (fixture->store), <=, live_ceiling);
+}
+
 /* Archive catch-up */
 
 static void
@@ -2275,6 +2377,7 @@ main (int   argc,
   g_test_add_func ("/store/search/query", test_store_match_query);
   g_test_add ("/store/search/messages", Fixture, NULL, fixture_set_up, test_store_search, fixture_tear_down);
   g_test_add ("/store/mam", Fixture, NULL, fixture_set_up, test_store_mam_state, fixture_tear_down);
+  g_test_add ("/store/writer-cache", Fixture, NULL, fixture_set_up, test_store_writer_cache, fixture_tear_down);
   g_test_add_func ("/store/crash-safety", test_store_crash_safety);
 
   return g_test_run ();
