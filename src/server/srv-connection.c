@@ -1194,6 +1194,14 @@ _srv_connection_close (SrvConnection *conn,
                        gint           condition,
                        const char    *text)
 {
+  /* Shutting down, a stream already closed both ways has nothing left to
+   * give the peer: waiting for its side of the TCP close would only hold
+   * the shutdown up (its process may be waiting for ours to exit). */
+  if (conn->lingering && conn->server->shutting_down)
+    {
+      connection_destroy (conn);
+      return;
+    }
   close_with (conn, condition, text, NULL);
 }
 

@@ -97,6 +97,11 @@
  * stanzas, and again this long after an answer that left some out. */
 #define ACK_REQUEST_BATCH      20
 #define ACK_RETRY_S            5
+/* Flow control (update_reading_hold()): at most this many received
+ * stanzas deferred and not completed before reading waits. */
+#define MAX_OPEN_ACKS          1000
+/* Deferral tokens without stream management (xmpp_client_defer_ack()). */
+#define LOCAL_ACK_TOKEN        (G_GUINT64_CONSTANT (1) << 63)
 
 typedef enum
 {
@@ -230,6 +235,9 @@ struct _XmppClient
   gboolean              session_resumed;  /* the last connect resumed */
   gboolean              stream_lost;      /* for client_disconnect() */
   gboolean              dispatching;      /* a counted stanza is being handled */
+  guint                 handling;         /* any stanza is being handled */
+  GHashTable           *open_acks;        /* deferred tokens not completed */
+  gboolean              reading_held;     /* too many open: flow control */
   guint                 step_timeout_id;  /* <enabled/>, <resumed/> */
   guint                 sm_request_id;    /* idle or retry: send <r/> */
   guint                 sm_ack_timeout_id;
@@ -923,6 +931,10 @@ reset_session (XmppClient *self)
   self->sm_enabled = FALSE;
   self->dispatching = FALSE;
   self->stream_lost = FALSE;
+  /* A new connection reads freely: what the old one deferred no longer
+   * holds it back (stream management still waits for it). */
+  g_hash_table_remove_all (self->open_acks);
+  self->reading_held = FALSE;
   sm_clear_timers (self);
   g_clear_pointer (&self->sasl, xmpp_sasl_client_free);
   g_clear_object (&self->tls);
@@ -2407,7 +2419,9 @@ handle_stanza (XmppClient  *self,
   if (counted)
     xmpp_sm_received (self->sm);
   self->dispatching = counted;
+  self->handling++;
   dispatch_stanza (self, stanza);
+  self->handling--;
   self->dispatching = was_dispatching && self->sm_enabled;
   if (counted)
     sm_ack_schedule (self);
@@ -2897,6 +2911,7 @@ xmpp_client_finalize (GObject *object)
   XmppClient *self = XMPP_CLIENT (object);
 
   g_clear_pointer (&self->pending_iqs, g_hash_table_unref);
+  g_clear_pointer (&self->open_acks, g_hash_table_unref);
   g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->jid, xmpp_jid_unref);
   g_clear_pointer (&self->bound_jid, xmpp_jid_unref);
@@ -2962,6 +2977,7 @@ xmpp_client_init (XmppClient *self)
   self->ping_interval = DEFAULT_PING_INTERVAL;
   self->pending_iqs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) pending_iq_free);
+  self->open_acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->handlers = g_ptr_array_new_with_free_func ((GDestroyNotify) handler_unref);
   self->close_tasks = g_ptr_array_new_with_free_func (g_object_unref);
   self->id_prefix = g_strdup_printf ("m%08x", r);
@@ -3127,14 +3143,43 @@ xmpp_client_can_resume (XmppClient *self)
   return self->sm_max == 0 || elapsed < (gint64) self->sm_max * G_USEC_PER_SEC;
 }
 
+static void update_reading_hold (XmppClient *self);
+
 guint64
 xmpp_client_defer_ack (XmppClient *self)
 {
+  static guint64 last_local_token;
+  guint64 token;
+
   g_return_val_if_fail (XMPP_IS_CLIENT (self), 0);
 
-  if (!self->dispatching || self->sm == NULL || !self->sm_enabled)
+  if (self->handling == 0)
     return 0;
-  return xmpp_sm_defer (self->sm);
+  if (self->dispatching && self->sm != NULL && self->sm_enabled)
+    token = xmpp_sm_defer (self->sm);
+  else
+    /* Without stream management only flow control needs it; its own
+     * range, apart from the stream management ones. */
+    token = LOCAL_ACK_TOKEN | ++last_local_token;
+  g_hash_table_add (self->open_acks, g_memdup2 (&token, sizeof token));
+  update_reading_hold (self);
+  return token;
+}
+
+/* Flow control: with this many received stanzas still being handled (say,
+ * messages on their way to disk), the client reads no more until half of
+ * them are done, so that a flood waits at the server, not in memory. */
+static void
+update_reading_hold (XmppClient *self)
+{
+  guint open = g_hash_table_size (self->open_acks);
+  gboolean hold = self->reading_held ? open > MAX_OPEN_ACKS / 2 : open >= MAX_OPEN_ACKS;
+
+  if (hold == self->reading_held)
+    return;
+  self->reading_held = hold;
+  if (self->stream != NULL)
+    xmpp_stream_hold_reading (self->stream, hold);
 }
 
 void
@@ -3143,7 +3188,11 @@ xmpp_client_complete_ack (XmppClient *self,
 {
   g_return_if_fail (XMPP_IS_CLIENT (self));
 
-  if (token == 0 || self->sm == NULL || !xmpp_sm_complete (self->sm, token))
+  if (token == 0)
+    return;
+  if (g_hash_table_remove (self->open_acks, &token))
+    update_reading_hold (self);
+  if (self->sm == NULL || !xmpp_sm_complete (self->sm, token))
     return;
 
   sm_ack_schedule (self);

@@ -242,9 +242,11 @@ void             xmpp_client_send_tracked          (XmppClient           *self,
  * handled does not count as handled for XEP-0198 until the returned token
  * is given to complete_ack(), so the server keeps it (and sends it again
  * after a resumption) until then.  Later stanzas count only up to the
- * oldest open one.  0 when there is nothing to defer (no stream
- * management, or not called while handling a stanza); completing 0 or a
- * token of an ended session does nothing, so callers need not check. */
+ * oldest open one.  With or without stream management, while 1,000 are
+ * open the client reads no more (flow control: a flood waits at the
+ * server, not in memory) until half of them are completed.  0 when not
+ * called while handling a stanza; completing 0 or a token of an ended
+ * connection does nothing, so callers need not check. */
 guint64          xmpp_client_defer_ack             (XmppClient           *self);
 void             xmpp_client_complete_ack          (XmppClient           *self,
                                                     guint64               token);

@@ -8,6 +8,8 @@
  * end the read loop (dropping the last owner reference is not enough).
  *
  * Writing: a GQueue of GBytes and at most one write_all_async() in flight;
+ * stanzas queued behind it go out together in the next one (one TLS record
+ * and one system call for many: a receipt for each message of a flood);
  * flush waiters complete when the queue runs empty.
  *
  * Closing: stop emitting, drain the write queue (a timer cancels the
@@ -23,6 +25,8 @@
 
 #define READ_BUFFER_SIZE      (16 * 1024)
 #define CLOSE_WRITE_TIMEOUT_S 3
+/* Queued writes are joined up to this size. */
+#define WRITE_JOIN_MAX        (32 * 1024)
 
 struct _XmppStream
 {
@@ -46,6 +50,7 @@ struct _XmppStream
   guint         read_pending : 1;
   guint         write_pending : 1;
   guint         paused : 1;
+  guint         held : 1;          /* flow control: hold_reading() */
   guint         read_failed : 1;   /* no more reading */
   guint         write_failed : 1;  /* writes are dropped */
   guint         failed_emitted : 1;
@@ -238,7 +243,7 @@ start_read (XmppStream *self)
 {
   GInputStream *input;
 
-  if (self->read_pending || self->paused || self->read_failed || self->closing)
+  if (self->read_pending || self->paused || self->held || self->read_failed || self->closing)
     return;
 
   input = g_io_stream_get_input_stream (self->io_stream);
@@ -291,6 +296,23 @@ write_next (XmppStream *self)
     }
 
   self->current_write = g_queue_pop_head (&self->write_queue);
+  if (!g_queue_is_empty (&self->write_queue) && g_bytes_get_size (self->current_write) < WRITE_JOIN_MAX)
+    {
+      GByteArray *joined = g_byte_array_sized_new (WRITE_JOIN_MAX);
+      GBytes *next;
+
+      data = g_bytes_get_data (self->current_write, &len);
+      g_byte_array_append (joined, data, len);
+      g_bytes_unref (self->current_write);
+      while ((next = g_queue_peek_head (&self->write_queue)) != NULL
+             && joined->len + g_bytes_get_size (next) <= WRITE_JOIN_MAX)
+        {
+          data = g_bytes_get_data (next, &len);
+          g_byte_array_append (joined, data, len);
+          g_bytes_unref (g_queue_pop_head (&self->write_queue));
+        }
+      self->current_write = g_byte_array_free_to_bytes (joined);
+    }
   data = g_bytes_get_data (self->current_write, &len);
   output = g_io_stream_get_output_stream (self->io_stream);
   self->write_pending = TRUE;
@@ -499,6 +521,17 @@ xmpp_stream_pause_reading (XmppStream *self)
   self->paused = TRUE;
   /* Whatever else the current chunk holds is not for this document. */
   xmpp_parser_reset (self->parser);
+}
+
+void
+xmpp_stream_hold_reading (XmppStream *self,
+                          gboolean    hold)
+{
+  g_return_if_fail (XMPP_IS_STREAM (self));
+
+  self->held = !!hold;
+  if (!self->held)
+    start_read (self);
 }
 
 gboolean

@@ -52,6 +52,10 @@ void        xmpp_stream_start_reading      (XmppStream           *self);
 /* No further read is started; from a signal handler this takes effect when
  * the handler returns (the rest of the chunk is not parsed). */
 void        xmpp_stream_pause_reading      (XmppStream           *self);
+/* Flow control: while held, no further read is started (the chunk being
+ * parsed is parsed to its end); released, reading goes on where it was. */
+void        xmpp_stream_hold_reading       (XmppStream           *self,
+                                            gboolean              hold);
 gboolean    xmpp_stream_is_read_pending    (XmppStream           *self);
 /* A new document follows (stream restart): resets the parser. */
 void        xmpp_stream_restart            (XmppStream           *self);

@@ -786,6 +786,64 @@ test_deferred_acks (void)
   test_free (t);
 }
 
+/* Flow control: with 1,000 deferred stanzas still open the client stops
+ * reading, and goes on once half of them are completed; with or without
+ * stream management. */
+static void
+test_flow_control (gconstpointer data)
+{
+  gboolean with_sm = GPOINTER_TO_INT (data);
+  FakeServer *fs = fake_server_new ();
+  Test *t = test_new (fs);
+  const guint total = 1300;
+  guint held_at;
+
+  if (!with_sm)
+    fs->sm = FAKE_SERVER_SM_NONE;
+  test_connect (t);
+
+  /* In slices, so that the socket's buffers never fill while the client
+   * still reads: the server's writes block. */
+  for (guint sent = 0; sent < total; )
+    {
+      g_autoptr(GString) batch = g_string_new (NULL);
+
+      for (guint i = 0; i < 100; i++, sent++)
+        g_string_append_printf (batch, "<message from='bob@" DOMAIN "/phone' to='" USER_JID "/desk' "
+                                "type='chat' id='f%u'><body>defer %u</body></message>", sent, sent);
+      fake_server_write (fs, batch->str);
+      run_for (20);
+    }
+  run_for (300);
+  held_at = t->tokens->len;
+  g_test_message ("reading held after %u stanzas", held_at);
+  g_assert_cmpuint (held_at, >=, 1000);
+  g_assert_cmpuint (held_at, <, total);
+  for (guint i = 0; i < held_at; i++)
+    g_assert_cmpuint (g_array_index (t->tokens, guint64, i), !=, 0);
+
+  /* 400 done: 600 still open, more than half, still held. */
+  for (guint i = 0; i < 400; i++)
+    xmpp_client_complete_ack (t->client, g_array_index (t->tokens, guint64, i));
+  run_for (200);
+  g_assert_cmpuint (t->tokens->len, ==, held_at);
+  /* 200 more: reading goes on, to the end. */
+  for (guint i = 400; i < 600; i++)
+    xmpp_client_complete_ack (t->client, g_array_index (t->tokens, guint64, i));
+  WAIT_UNTIL (t->tokens->len == total);
+
+  for (guint i = 600; i < total; i++)
+    xmpp_client_complete_ack (t->client, g_array_index (t->tokens, guint64, i));
+  if (with_sm)
+    {
+      fake_server_write (fs, "<r xmlns='" XMPP_NS_SM "'/>");
+      WAIT_UNTIL (last_ack (fs) == (gint64) total);
+    }
+
+  test_close (t);
+  test_free (t);
+}
+
 static void
 test_close_acks (void)
 {
@@ -1193,6 +1251,8 @@ main (int    argc,
   g_test_add_func ("/sm/ack-wrap", test_ack_wrap);
   g_test_add_func ("/sm/handled-count-too-high", test_handled_count_too_high);
   g_test_add_func ("/sm/deferred-acks", test_deferred_acks);
+  g_test_add_data_func ("/sm/flow-control", GINT_TO_POINTER (TRUE), test_flow_control);
+  g_test_add_data_func ("/sm/flow-control-without-sm", GINT_TO_POINTER (FALSE), test_flow_control);
   g_test_add_func ("/sm/close-acks", test_close_acks);
   g_test_add_func ("/sm/close-unacked", test_close_unacked);
   g_test_add_func ("/sm/lost-without-resumption", test_lost_without_resumption);
