@@ -44,6 +44,10 @@ struct _MessengerNotifier
   GSettings        *settings;
   MessengerProfile *profile;
   GHashTable       *coalesced;      /* id → Coalesced */
+
+  /* The "notifications" setting, read once and then when it changes: it
+   * is asked about for every message. */
+  gboolean          enabled;
 };
 
 G_DEFINE_FINAL_TYPE (MessengerNotifier, messenger_notifier, G_TYPE_OBJECT)
@@ -166,7 +170,7 @@ message_received_cb (MessengerNotifier           *self,
   g_autofree char *body = NULL;
   MessengerAccount *account;
 
-  if (!g_settings_get_boolean (self->settings, "notifications")
+  if (!self->enabled
       || message->body == NULL || *message->body == '\0'
       || is_shown (self, conversation))
     return;
@@ -212,6 +216,12 @@ watch_sessions (MessengerNotifier *self,
     }
 }
 
+static void
+notifications_changed_cb (MessengerNotifier *self)
+{
+  self->enabled = g_settings_get_boolean (self->settings, "notifications");
+}
+
 MessengerNotifier *
 messenger_notifier_new (GApplication     *application,
                         GSettings        *settings,
@@ -228,6 +238,9 @@ messenger_notifier_new (GApplication     *application,
   self->application = application;
   self->settings = g_object_ref (settings);
   self->profile = g_object_ref (profile);
+  g_signal_connect_object (settings, "changed::notifications", G_CALLBACK (notifications_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  notifications_changed_cb (self);
 
   sessions = messenger_profile_get_sessions (profile);
   g_signal_connect_object (sessions, "items-changed", G_CALLBACK (watch_sessions), self, G_CONNECT_SWAPPED);

@@ -127,10 +127,12 @@ format_activity (gint64 time)
 
 typedef struct
 {
-  GtkLabel *title;
-  GtkLabel *activity;
-  GtkLabel *unread;
-  GtkImage *check;
+  GtkWidget *box;
+  GtkLabel  *title;
+  GtkLabel  *activity;
+  GtkLabel  *unread;
+  GtkImage  *check;
+  gboolean   stale;    /* its thread changed while the row was hidden */
 } RowWidgets;
 
 static void
@@ -146,6 +148,7 @@ update_row (MessengerThreadSwitcher *self,
 
   if (row == NULL || thread == NULL)
     return;
+  row->stale = FALSE;
 
   title = title_of (thread);
   activity = format_activity (messenger_thread_get_last_activity (thread));
@@ -176,8 +179,26 @@ thread_notify_cb (MessengerThread *thread,
                   GtkListItem     *list_item)
 {
   MessengerThreadSwitcher *self = g_object_get_data (G_OBJECT (list_item), "switcher");
+  RowWidgets *row = g_object_get_data (G_OBJECT (list_item), "row-widgets");
 
-  if (self != NULL)
+  if (self == NULL || row == NULL)
+    return;
+  /* A thread changes with every message it gets: while the list is in
+   * the closed popover, its row is brought up to date when shown. */
+  if (!gtk_widget_get_mapped (row->box))
+    row->stale = TRUE;
+  else
+    update_row (self, list_item);
+}
+
+static void
+row_map_cb (GtkWidget   *box,
+            GtkListItem *list_item)
+{
+  MessengerThreadSwitcher *self = g_object_get_data (G_OBJECT (list_item), "switcher");
+  RowWidgets *row = g_object_get_data (G_OBJECT (list_item), "row-widgets");
+
+  if (self != NULL && row != NULL && row->stale)
     update_row (self, list_item);
 }
 
@@ -190,6 +211,8 @@ setup_cb (MessengerThreadSwitcher  *self,
   GtkWidget *box, *labels;
 
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  row->box = box;
+  g_signal_connect (box, "map", G_CALLBACK (row_map_cb), list_item);
   labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   gtk_widget_set_hexpand (labels, TRUE);
 
