@@ -28,10 +28,19 @@
  *                      item is that message or a later one: in a flood
  *                      the list jumps to the newest messages, and the
  *                      ones in between are not each given a row)
- *   gap T MS           the main loop ran a 10 ms high-priority timeout MS
- *                      ms after the previous run (logged when ≥ 30 ms)
- *   mem T RSS HWM GAP  every 250 ms: VmRSS and VmHWM (KiB), and the longest
- *                      gap of the 10 ms timeout in that period (ms)
+ *   gap T MS CPU N     the main loop ran a 10 ms high-priority timeout MS
+ *                      ms after the previous run (logged when ≥ 30 ms),
+ *                      of which the main thread ran CPU ms; it was made to
+ *                      give the processor up N times (with other processes
+ *                      busy, the gap is longer than the work in it)
+ *   frame T MS L CPU   a frame clock cycle (before-paint to after-paint)
+ *                      took MS ms, L of them to the end of the layout, CPU
+ *                      of them on the processor (logged when ≥ 15 ms)
+ *   mem T RSS HWM GAP USED HEAP
+ *                      every 250 ms: VmRSS and VmHWM (KiB), the longest
+ *                      gap of the 10 ms timeout in that period (ms), and
+ *                      malloc's bytes in use and its heaps' size (KiB, all
+ *                      threads; mallinfo2())
  *
  * Other variables: MESSENGER_BENCH_PEER=JID watches that conversation's
  * stored messages from the start; MESSENGER_BENCH_OPEN=JID opens it
@@ -46,12 +55,15 @@
  * written in blocks (flushed every 100 ms), so the probe costs the main
  * loop a few µs an event.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "config.h"
 
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +74,7 @@
 #include "messenger-sidebar.h"
 
 #define GAP_LOG_MS       30
+#define FRAME_LOG_MS     15
 #define TICK_MS          10
 #define MEM_INTERVAL_MS  250
 #define FLUSH_MS         100
@@ -71,6 +84,9 @@ typedef struct
   FILE                  *log;
   MessengerWindow       *window;           /* weak */
   GdkFrameClock         *clock;            /* weak */
+  gint64                 frame_start;
+  gint64                 frame_start_cpu;
+  gint64                 frame_laid_out;
   gboolean               rendered;
   gboolean               first_frame;
 
@@ -96,6 +112,8 @@ typedef struct
   guint64                logged_appended;
 
   gint64                 last_tick;
+  gint64                 last_tick_cpu;
+  long                   last_tick_preempted;
   gint64                 period_gap;
 } Probe;
 
@@ -413,9 +431,33 @@ render_hook (GSignalInvocationHint *hint,
   return TRUE;
 }
 
+static gint64 thread_cpu_time (void);
+
+static void
+before_paint_cb (GdkFrameClock *clock)
+{
+  probe->frame_start = g_get_monotonic_time ();
+  probe->frame_start_cpu = thread_cpu_time ();
+  probe->frame_laid_out = 0;
+}
+
+/* Connected after GTK's own handler: the layout is done. */
+static void
+layout_cb (GdkFrameClock *clock)
+{
+  probe->frame_laid_out = g_get_monotonic_time ();
+}
+
 static void
 after_paint_cb (GdkFrameClock *clock)
 {
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe->frame_start > 0 && now - probe->frame_start >= FRAME_LOG_MS * 1000)
+    probe_log ("frame %" G_GINT64_FORMAT " %.1f %.1f %.1f", now, (now - probe->frame_start) / 1000.0,
+               probe->frame_laid_out > 0 ? (probe->frame_laid_out - probe->frame_start) / 1000.0 : 0.0,
+               (thread_cpu_time () - probe->frame_start_cpu) / 1000.0);
+  probe->frame_start = 0;
   if (!probe->rendered || probe->window == NULL)
     return;
   probe->rendered = FALSE;
@@ -436,21 +478,49 @@ realize_cb (GtkWidget *window)
 
   g_signal_add_emission_hook (g_signal_lookup ("render", GDK_TYPE_SURFACE), 0, render_hook, NULL, NULL);
   g_set_weak_pointer (&probe->clock, gdk_surface_get_frame_clock (surface));
+  g_signal_connect (probe->clock, "before-paint", G_CALLBACK (before_paint_cb), NULL);
+  g_signal_connect (probe->clock, "layout", G_CALLBACK (layout_cb), NULL);
   g_signal_connect (probe->clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
 }
 
 /* Timers and signals */
+
+/* The main thread's processor time (µs) and how often it was preempted. */
+static gint64
+thread_cpu_time (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static long
+thread_preempted (void)
+{
+  struct rusage usage;
+
+  if (getrusage (RUSAGE_THREAD, &usage) != 0)
+    return 0;
+  return usage.ru_nivcsw;
+}
 
 static gboolean
 tick_cb (gpointer data)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 gap = now - probe->last_tick;
+  gint64 cpu = thread_cpu_time ();
+  long preempted = thread_preempted ();
 
   probe->last_tick = now;
   probe->period_gap = MAX (probe->period_gap, gap);
   if (gap >= GAP_LOG_MS * 1000)
-    probe_log ("gap %" G_GINT64_FORMAT " %.1f", now, gap / 1000.0);
+    probe_log ("gap %" G_GINT64_FORMAT " %.1f %.1f %ld", now, gap / 1000.0,
+               (cpu - probe->last_tick_cpu) / 1000.0, preempted - probe->last_tick_preempted);
+  probe->last_tick_cpu = cpu;
+  probe->last_tick_preempted = preempted;
   return G_SOURCE_CONTINUE;
 }
 
@@ -458,10 +528,12 @@ static gboolean
 memory_cb (gpointer data)
 {
   guint64 rss, hwm;
+  struct mallinfo2 heap = mallinfo2 ();
 
   read_memory (&rss, &hwm);
-  probe_log ("mem %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %.1f",
-             g_get_monotonic_time (), rss, hwm, probe->period_gap / 1000.0);
+  probe_log ("mem %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %.1f %zu %zu",
+             g_get_monotonic_time (), rss, hwm, probe->period_gap / 1000.0,
+             (heap.uordblks + heap.hblkhd) / 1024, (heap.arena + heap.hblkhd) / 1024);
   probe->period_gap = 0;
   if (probe->window != NULL)
     watch_models ();
