@@ -594,6 +594,9 @@ test_typing (Fixture       *fixture,
   g_assert_nonnull (visible_label (fixture, "Not in your contacts"));
 }
 
+static MessengerThread *thread_by_id (MessengerConversation *conversation,
+                                      const char            *thread_id);
+
 static void
 test_threads (Fixture       *fixture,
               gconstpointer  data)
@@ -644,6 +647,28 @@ test_threads (Fixture       *fixture,
   run_frames (100);
   g_assert_cmpuint (g_list_model_get_n_items (messenger_conversation_get_threads (bob)), ==, 3);
   g_assert_nonnull (visible_label (fixture, "Replying in: a new topic"));
+
+  /* The list of threads, closed, catches up when it opens: a message in
+   * the newest thread (staying first) give it an unread count. */
+  {
+    GtkWidget *button = find_widget (GTK_WIDGET (switcher), is_type, GSIZE_TO_POINTER (GTK_TYPE_MENU_BUTTON));
+    GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
+    g_autofree char *topic = g_strdup (messenger_conversation_get_current_thread (bob));
+
+    gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+    run_frames (200);
+    g_assert_null (find_widget (popover, has_accessible_label, "3 unread messages"));
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+    run_frames (100);
+    for (guint i = 0; i < 3; i++)
+      receive (fixture, BOB, "news in the topic", topic);
+    g_assert_cmpuint (messenger_thread_get_unread_count (thread_by_id (bob, topic)), ==, 3);
+    run_frames (100);
+    gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+    run_frames (200);
+    g_assert_nonnull (find_widget (popover, has_accessible_label, "3 unread messages"));
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+  }
 }
 
 static MessengerThread *
