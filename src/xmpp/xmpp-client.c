@@ -146,10 +146,14 @@ typedef struct
 } PendingIq;
 
 /* A stanza sent under stream management (every one, func may be NULL) or
- * tracked on a stream without it. */
+ * tracked on a stream without it.  One nobody asked to hear about is kept
+ * as the bytes that were written (tracked_stanza() parses them when
+ * needed): a fifth of the memory, for the stanzas a flood of messages has
+ * in flight (a receipt each) while the server is slow to acknowledge. */
 typedef struct
 {
   XmppElement       *stanza;
+  GBytes            *bytes;
   XmppAckedFunc      func;
   gpointer           user_data;
   GDestroyNotify     destroy;
@@ -1627,13 +1631,55 @@ tracked_new (XmppElement    *stanza,
   return tracked;
 }
 
+static Tracked *
+tracked_new_bytes (GBytes *bytes)
+{
+  Tracked *tracked = g_new0 (Tracked, 1);
+
+  tracked->bytes = g_bytes_ref (bytes);
+  return tracked;
+}
+
 static void
 tracked_free (Tracked *tracked)
 {
   if (tracked->destroy != NULL)
     tracked->destroy (tracked->user_data);
-  xmpp_element_unref (tracked->stanza);
+  g_clear_pointer (&tracked->stanza, xmpp_element_unref);
+  g_clear_pointer (&tracked->bytes, g_bytes_unref);
   g_free (tracked);
+}
+
+/* The stanza, parsed again from its bytes when it was kept as those: they
+ * were serialized in the client namespace, so they are parsed in it. */
+static XmppElement *
+tracked_stanza (Tracked *tracked)
+{
+  if (tracked->stanza == NULL)
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (tracked->bytes, &len);
+      g_autofree char *wrapped = g_strdup_printf ("<w xmlns='" XMPP_NS_CLIENT "'>%.*s</w>", (int) len, data);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(XmppElement) wrapper = xmpp_element_parse (wrapped, -1, &error);
+      XmppElement *child = wrapper != NULL ? xmpp_element_next_child (wrapper, NULL) : NULL;
+
+      /* We wrote it: it parses. */
+      g_assert (child != NULL);
+      tracked->stanza = xmpp_element_ref (child);
+    }
+  return tracked->stanza;
+}
+
+/* Writes it as it was the first time. */
+static void
+tracked_write (XmppClient *self,
+               Tracked    *tracked)
+{
+  if (tracked->bytes != NULL)
+    xmpp_stream_write_bytes (self->stream, tracked->bytes);
+  else
+    xmpp_stream_write_element (self->stream, tracked->stanza);
 }
 
 /* Tell the callbacks (and, for stream management, the signal) what became
@@ -1649,12 +1695,13 @@ report_tracked (XmppClient *self,
   if (items == NULL || items->len == 0)
     return;
 
-  if (emit)
+  if (emit && g_signal_has_handler_pending (self, signals[acked ? SIGNAL_STANZAS_ACKED : SIGNAL_STANZAS_UNACKED],
+                                            0, FALSE))
     {
       g_autoptr(GPtrArray) stanzas = g_ptr_array_sized_new (items->len);
 
       for (guint i = 0; i < items->len; i++)
-        g_ptr_array_add (stanzas, ((Tracked *) items->pdata[i])->stanza);
+        g_ptr_array_add (stanzas, tracked_stanza (items->pdata[i]));
       g_signal_emit (self, signals[acked ? SIGNAL_STANZAS_ACKED : SIGNAL_STANZAS_UNACKED], 0,
                      stanzas);
     }
@@ -2065,8 +2112,9 @@ handle_sm_resumed (XmppClient  *self,
     {
       Tracked *tracked = xmpp_sm_peek_unacked (self->sm, i);
 
-      g_signal_emit (self, signals[SIGNAL_STANZA_SENT], 0, tracked->stanza);
-      xmpp_stream_write_element (self->stream, tracked->stanza);
+      if (g_signal_has_handler_pending (self, signals[SIGNAL_STANZA_SENT], 0, FALSE))
+        g_signal_emit (self, signals[SIGNAL_STANZA_SENT], 0, tracked_stanza (tracked));
+      tracked_write (self, tracked);
     }
   self->sm_unrequested = 0;
   self->sm_requested = xmpp_sm_get_acked (self->sm);
@@ -3658,15 +3706,33 @@ send_stanza (XmppClient     *self,
     }
 
   g_signal_emit (self, signals[SIGNAL_STANZA_SENT], 0, stanza);
-  xmpp_stream_write_element (self->stream, stanza);
 
   /* Counted from the <enable/> on, even before the answer (XEP-0198 §4). */
   if (self->sm != NULL && (self->sm_enabled || self->step == STEP_ENABLE))
     {
-      xmpp_sm_push (self->sm, tracked_new (stanza, func, user_data, destroy));
+      Tracked *tracked;
+
+      if (func == NULL && destroy == NULL)
+        {
+          g_autoptr(GString) out = g_string_new (NULL);
+          g_autoptr(GBytes) bytes = NULL;
+
+          xmpp_element_serialize (stanza, out, XMPP_NS_CLIENT);
+          bytes = g_string_free_to_bytes (g_steal_pointer (&out));
+          tracked = tracked_new_bytes (bytes);
+        }
+      else
+        {
+          tracked = tracked_new (stanza, func, user_data, destroy);
+        }
+      tracked_write (self, tracked);
+      xmpp_sm_push (self->sm, tracked);
       sm_request_schedule (self);
+      return;
     }
-  else if (func != NULL)
+
+  xmpp_stream_write_element (self->stream, stanza);
+  if (func != NULL)
     {
       g_ptr_array_add (self->barrier_waiting, tracked_new (stanza, func, user_data, destroy));
       barrier_schedule (self);

@@ -571,6 +571,20 @@ xmpp_stream_write_raw (XmppStream *self,
 }
 
 void
+xmpp_stream_write_bytes (XmppStream *self,
+                         GBytes     *bytes)
+{
+  g_return_if_fail (XMPP_IS_STREAM (self));
+  g_return_if_fail (bytes != NULL);
+
+  if (self->write_failed || self->io_closing || self->closed || g_bytes_get_size (bytes) == 0)
+    return;
+
+  g_queue_push_tail (&self->write_queue, g_bytes_ref (bytes));
+  write_next (self);
+}
+
+void
 xmpp_stream_write_element (XmppStream  *self,
                            XmppElement *element)
 {

@@ -65,6 +65,9 @@ void        xmpp_stream_write_raw          (XmppStream           *self,
                                             gssize                len);
 void        xmpp_stream_write_element      (XmppStream           *self,
                                             XmppElement          *element);
+/* Serialized XML, written as it is (a reference is taken). */
+void        xmpp_stream_write_bytes        (XmppStream           *self,
+                                            GBytes               *bytes);
 gboolean    xmpp_stream_is_write_pending   (XmppStream           *self);
 /* Completes once everything queued so far has been written (or the stream
  * failed). */

@@ -844,6 +844,56 @@ test_flow_control (gconstpointer data)
   test_free (t);
 }
 
+/* A stanza nobody tracks is kept as the bytes written: reported acked, it
+ * is the same stanza, escapes, namespaces and all. */
+static void
+stanzas_acked_copy_cb (XmppClient *client,
+                       GPtrArray  *stanzas,
+                       GPtrArray  *copies)
+{
+  for (guint i = 0; i < stanzas->len; i++)
+    g_ptr_array_add (copies, xmpp_element_copy (stanzas->pdata[i]));
+}
+
+static void
+test_untracked_as_sent (void)
+{
+  FakeServer *fs = fake_server_new ();
+  Test *t = test_new (fs);
+  g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_element_unref);
+  g_autoptr(XmppElement) message = xmpp_element_new (XMPP_NS_CLIENT, "message");
+  g_autoptr(GString) sent = g_string_new (NULL);
+  g_autoptr(GString) reported = g_string_new (NULL);
+  XmppElement *received;
+
+  fs->sm_manual_acks = TRUE;
+  test_connect (t);
+  g_signal_connect (t->client, "stanzas-acked", G_CALLBACK (stanzas_acked_copy_cb), copies);
+
+  xmpp_element_set_attribute (message, "id", "x1");
+  xmpp_element_set_attribute (message, "to", "bob@" DOMAIN "/phone");
+  xmpp_element_add_child_with_text (message, NULL, "body", "a < b & 'c' \"d\" \xe4\xbd\xa0\xe5\xa5\xbd");
+  received = xmpp_element_add_child_new (message, "urn:xmpp:receipts", "received");
+  xmpp_element_set_attribute (received, "id", "m0");
+  xmpp_element_add_child_new (message, "urn:xmpp:hints", "store");
+  xmpp_client_send (t->client, message);
+  WAIT_UNTIL (fs->n_sm_requests == 1);
+  fake_server_write (fs, "<a xmlns='" XMPP_NS_SM "' h='1'/>");
+  WAIT_UNTIL (copies->len == 1);
+
+  g_assert_true (xmpp_element_is (copies->pdata[0], XMPP_NS_CLIENT, "message"));
+  g_assert_cmpstr (xmpp_element_find_child_text (copies->pdata[0], NULL, "body"), ==,
+                   "a < b & 'c' \"d\" \xe4\xbd\xa0\xe5\xa5\xbd");
+  g_assert_nonnull (xmpp_element_find_child (copies->pdata[0], "urn:xmpp:receipts", "received"));
+  xmpp_element_serialize (message, sent, XMPP_NS_CLIENT);
+  xmpp_element_serialize (copies->pdata[0], reported, XMPP_NS_CLIENT);
+  g_assert_cmpstr (reported->str, ==, sent->str);
+
+  g_signal_handlers_disconnect_by_func (t->client, stanzas_acked_copy_cb, copies);
+  test_close (t);
+  test_free (t);
+}
+
 static void
 test_close_acks (void)
 {
@@ -1251,6 +1301,7 @@ main (int    argc,
   g_test_add_func ("/sm/ack-wrap", test_ack_wrap);
   g_test_add_func ("/sm/handled-count-too-high", test_handled_count_too_high);
   g_test_add_func ("/sm/deferred-acks", test_deferred_acks);
+  g_test_add_func ("/sm/untracked-as-sent", test_untracked_as_sent);
   g_test_add_data_func ("/sm/flow-control", GINT_TO_POINTER (TRUE), test_flow_control);
   g_test_add_data_func ("/sm/flow-control-without-sm", GINT_TO_POINTER (FALSE), test_flow_control);
   g_test_add_func ("/sm/close-acks", test_close_acks);
