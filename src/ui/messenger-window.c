@@ -29,7 +29,7 @@ struct _MessengerWindow
   AdwToastOverlay           *toast_overlay;
   GtkStack                  *main_stack;
   AdwStatusPage             *error_page;
-  MessengerWelcome          *welcome;
+  MessengerWelcome          *welcome;     /* made when first needed */
   AdwLeaflet                *leaflet;
   MessengerSidebar          *sidebar;
   MessengerConversationView *conversation_view;
@@ -93,6 +93,23 @@ set_session (MessengerWindow  *self,
   update_actions (self);
 }
 
+static void welcome_account_added_cb (MessengerWindow  *self,
+                                      MessengerSession *session);
+
+/* The first-run pages are made only for a profile without accounts: most
+ * starts never show them, and they are a fifth of the window. */
+static void
+ensure_welcome (MessengerWindow *self)
+{
+  if (self->welcome != NULL)
+    return;
+  self->welcome = MESSENGER_WELCOME (messenger_welcome_new ());
+  messenger_welcome_set_profile (self->welcome, self->profile);
+  g_signal_connect_object (self->welcome, "account-added", G_CALLBACK (welcome_account_added_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_stack_add_named (self->main_stack, GTK_WIDGET (self->welcome), "welcome");
+}
+
 /* Which page, and which session, follow from the profile's accounts. */
 static void
 update_page (MessengerWindow *self)
@@ -111,6 +128,7 @@ update_page (MessengerWindow *self)
   if (g_list_model_get_n_items (sessions) == 0)
     {
       set_session (self, NULL);
+      ensure_welcome (self);
       messenger_welcome_reset (self->welcome);
       gtk_stack_set_visible_child_name (self->main_stack, "welcome");
       return;
@@ -451,7 +469,6 @@ setup_from_application (MessengerWindow      *self,
 
   if (self->profile != NULL)
     {
-      messenger_welcome_set_profile (self->welcome, self->profile);
       g_signal_connect_object (messenger_profile_get_sessions (self->profile), "items-changed",
                                G_CALLBACK (sessions_changed_cb), self, G_CONNECT_SWAPPED);
     }
@@ -513,13 +530,11 @@ messenger_window_class_init (MessengerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, error_page);
-  gtk_widget_class_bind_template_child (widget_class, MessengerWindow, welcome);
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, conversation_view);
   gtk_widget_class_bind_template_child (widget_class, MessengerWindow, primary_menu);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_folded_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, welcome_account_added_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_conversation_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);

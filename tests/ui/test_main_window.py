@@ -50,7 +50,7 @@ tap.diag(f"window mapped {first.startup:.3f} s after start (cold start, includin
 tap.ok(uitest.wait_for(lambda: uitest.find_shown(win, name="Welcome to Messenger")) is not None,
        "without an account the welcome page is shown", uitest.labels(win))
 tap.ok(uitest.find_shown(win, name="Sidebar") is None, "no sidebar without an account")
-menu = uitest.find_actionable(win, "Main Menu")
+menu = uitest.find_actionable(win, "Main Menu", shown=True)
 if menu is not None:
     uitest.do_action(menu)
     tap.ok(menu_items(menu, ["Preferences", "Help", "About Messenger"]),

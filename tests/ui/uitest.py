@@ -100,12 +100,13 @@ def find(root, name=None, role=None, showing=False):
     return None
 
 
-def find_actionable(root, name):
+def find_actionable(root, name, shown=False):
     """The node called NAME that can be activated (GTK 4.8 nests a button
-    inside a menu button, both with the same name)."""
+    inside a menu button, both with the same name); with SHOWN, only one
+    drawn on screen (a page of a stack keeps its hidden pages' nodes)."""
     for node in walk(root):
         try:
-            if node.name == name and node.queryAction().nActions > 0:
+            if node.name == name and node.queryAction().nActions > 0 and (not shown or on_screen(node)):
                 return node
         except Exception:
             continue
