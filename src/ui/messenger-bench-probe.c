@@ -223,7 +223,15 @@ is_conversation_view (GtkWidget *widget)
 static gboolean
 is_roster_view (GtkWidget *widget)
 {
-  return GTK_IS_LIST_VIEW (widget) && GTK_IS_TREE_LIST_MODEL (list_view_items (widget));
+  GListModel *items;
+
+  if (!GTK_IS_LIST_VIEW (widget))
+    return FALSE;
+  items = list_view_items (widget);
+  /* The sidebar first shows the tree's first rows through a slice. */
+  if (GTK_IS_SLICE_LIST_MODEL (items))
+    items = gtk_slice_list_model_get_model (GTK_SLICE_LIST_MODEL (items));
+  return GTK_IS_TREE_LIST_MODEL (items);
 }
 
 static gboolean
