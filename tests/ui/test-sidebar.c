@@ -607,6 +607,76 @@ test_add_contact (Fixture       *fixture,
   gtk_window_destroy (dialog);
 }
 
+/* A big roster comes in with its first screenful, then grows a little a
+ * frame: GTK 4.8's list view builds ~200 rows at once when given the whole
+ * tree, a frame of 150 ms right after the window appears. */
+static void
+record_rows_cb (GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  GArray *counts = user_data;
+  GtkListView *view = g_object_get_data (G_OBJECT (clock), "test-view");
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (view)));
+
+  g_array_append_val (counts, n);
+}
+
+static void
+test_roster_grows (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) xmpp_roster_item_free);
+  g_autoptr(GArray) counts = g_array_new (FALSE, FALSE, sizeof (guint));
+  GdkFrameClock *clock;
+  GtkListView *view;
+  guint whole, handler;
+
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *jid = g_strdup_printf ("contact%05u@example.org", i);
+      g_autofree char *group = g_strdup_printf ("Group %u", i % 10);
+
+      g_ptr_array_add (items, model_fixture_roster_item (jid, NULL, XMPP_SUBSCRIPTION_BOTH, group, NULL));
+    }
+  fixture_start (fixture);
+  g_signal_emit_by_name (fixture->base.account, "roster-received", items, "v1", FALSE);
+  messenger_sidebar_set_show_offline (fixture->sidebar, TRUE);
+  run_frames (300);
+  view = list_named (fixture, "Contacts");
+  /* 10 groups and their contacts. */
+  whole = g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (view)));
+  g_assert_cmpuint (whole, ==, 2010);
+
+  /* As at a start: the session given to the sidebar anew. */
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (view));
+  g_object_set_data (G_OBJECT (clock), "test-view", view);
+  messenger_sidebar_set_session (fixture->sidebar, NULL);
+  messenger_sidebar_set_session (fixture->sidebar, fixture->session);
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (record_rows_cb), counts);
+  run_frames (1000);
+  g_signal_handler_disconnect (clock, handler);
+
+  g_assert_cmpuint (counts->len, >, 4);
+  /* The first frame: a screenful and some. */
+  g_assert_cmpuint (g_array_index (counts, guint, 0), <=, 48);
+  g_assert_cmpuint (g_array_index (counts, guint, 0), >, 0);
+  for (guint i = 1; i < counts->len; i++)
+    {
+      guint before = g_array_index (counts, guint, i - 1), now = g_array_index (counts, guint, i);
+
+      g_assert_cmpuint (now, >=, before);
+      /* A little a frame while GTK builds the rows; then the rest, which
+       * it does not build. */
+      if (now != whole)
+        g_assert_cmpuint (now - before, <=, 24);
+    }
+  g_assert_cmpuint (g_array_index (counts, guint, counts->len - 1), ==, whole);
+  /* The rest came in only once GTK had built its ~200 rows. */
+  for (guint i = 1; i < counts->len; i++)
+    if (g_array_index (counts, guint, i) == whole && g_array_index (counts, guint, i - 1) != whole)
+      g_assert_cmpuint (g_array_index (counts, guint, i - 1), >=, 192);
+}
+
 /* 10,000 contacts: the models are built and the list scrolls from top to
  * bottom binding only visible rows.  Timings go to the log (targets live
  * in bench/, not in tests). */
@@ -801,6 +871,7 @@ main (int   argc,
   ADD ("/sidebar/keyboard", test_keyboard);
   ADD ("/sidebar/avatar", test_avatar);
   ADD ("/sidebar/add-contact", test_add_contact);
+  ADD ("/sidebar/roster-grows", test_roster_grows);
   ADD ("/sidebar/many-contacts", test_many_contacts);
   ADD ("/sidebar/screenshots", test_screenshots);
 #undef ADD
