@@ -889,6 +889,21 @@ test_untracked_as_sent (void)
   xmpp_element_serialize (copies->pdata[0], reported, XMPP_NS_CLIENT);
   g_assert_cmpstr (reported->str, ==, sent->str);
 
+  /* A big one (kept as its element) comes back the same too. */
+  {
+    g_autoptr(XmppElement) big = xmpp_element_new (XMPP_NS_CLIENT, "message");
+    g_autofree char *text = g_strnfill (40 * 1024, 'z');
+
+    xmpp_element_set_attribute (big, "id", "x2");
+    xmpp_element_add_child_with_text (big, NULL, "body", text);
+    xmpp_client_send (t->client, big);
+    WAIT_UNTIL (fs->sm_h == 2);
+    fake_server_write (fs, "<a xmlns='" XMPP_NS_SM "' h='2'/>");
+    WAIT_UNTIL (copies->len == 2);
+    g_assert_cmpstr (xmpp_element_get_attribute (copies->pdata[1], "id"), ==, "x2");
+    g_assert_cmpstr (xmpp_element_find_child_text (copies->pdata[1], NULL, "body"), ==, text);
+  }
+
   g_signal_handlers_disconnect_by_func (t->client, stanzas_acked_copy_cb, copies);
   test_close (t);
   test_free (t);
