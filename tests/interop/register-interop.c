@@ -24,36 +24,12 @@
 #include <string.h>
 
 #include "messenger-registration.h"
-
-#define WAIT_S 20
+#include "test-util.h"
 
 static const char *host;
 static guint16 port;
 static const char *domain;
 static const char *fingerprint;
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_error ("Timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                   \
-  G_STMT_START {                                                           \
-    guint _timeout = g_timeout_add_seconds (WAIT_S, timeout_cb, (gpointer) #cond); \
-    while (!(cond))                                                        \
-      g_main_context_iteration (NULL, TRUE);                               \
-    g_source_remove (_timeout);                                            \
-  } G_STMT_END
-
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
 
 static MessengerRegistration *
 new_registration (void)
@@ -65,8 +41,8 @@ new_registration (void)
   g_assert_no_error (error);
   messenger_registration_set_server (reg, host, port);
   messenger_registration_set_pinned_fingerprint (reg, fingerprint);
-  messenger_registration_fetch_form_async (reg, NULL, result_cb, &result);
-  WAIT_UNTIL (result != NULL);
+  messenger_registration_fetch_form_async (reg, NULL, test_result_cb, &result);
+  WAIT_RESULT (&result);
   g_assert_true (messenger_registration_fetch_form_finish (reg, result, &error));
   g_assert_no_error (error);
   return reg;
@@ -101,8 +77,8 @@ submit (MessengerRegistration  *reg,
   g_hash_table_insert (values, (gpointer) "email", (gpointer) "juliet@capulet.example");
   g_hash_table_insert (values, (gpointer) "x-plan", (gpointer) "paid");
   g_hash_table_insert (values, (gpointer) "x-tos", (gpointer) "1");
-  messenger_registration_submit_async (reg, values, NULL, result_cb, &result);
-  WAIT_UNTIL (result != NULL);
+  messenger_registration_submit_async (reg, values, NULL, test_result_cb, &result);
+  WAIT_RESULT (&result);
   return messenger_registration_submit_finish (reg, result, error);
 }
 
@@ -228,8 +204,8 @@ submit_captcha (MessengerRegistration  *reg,
   g_hash_table_insert (values, (gpointer) "username", (gpointer) "romeo");
   g_hash_table_insert (values, (gpointer) "password", (gpointer) "captcha-pw");
   g_hash_table_insert (values, (gpointer) "ocr", (gpointer) answer);
-  messenger_registration_submit_async (reg, values, NULL, result_cb, &result);
-  WAIT_UNTIL (result != NULL);
+  messenger_registration_submit_async (reg, values, NULL, test_result_cb, &result);
+  WAIT_RESULT (&result);
   return messenger_registration_submit_finish (reg, result, error);
 }
 
@@ -291,7 +267,7 @@ main (int   argc,
 {
   const char *port_text;
 
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
 
   host = g_getenv ("MESSENGER_REG_HOST");
   port_text = g_getenv ("MESSENGER_REG_PORT");

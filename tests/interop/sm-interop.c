@@ -33,44 +33,12 @@
 #include <gio/gio.h>
 
 #include "xmpp-client.h"
-
-#define WAIT_S 20
+#include "test-util.h"
 
 static const char *host;
 static guint16 port;
 static const char *domain;
 static const char *fingerprint;
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_error ("Timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                   \
-  G_STMT_START {                                                           \
-    guint _timeout = g_timeout_add_seconds (WAIT_S, timeout_cb, (gpointer) #cond); \
-    while (!(cond))                                                        \
-      g_main_context_iteration (NULL, TRUE);                               \
-    g_source_remove (_timeout);                                            \
-  } G_STMT_END
-
-static gboolean
-elapsed_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, elapsed_cb, &done);
-  WAIT_UNTIL (done);
-}
 
 /* A client */
 
@@ -408,12 +376,12 @@ test_resume_deferred (void)
   send_chat (bob, alice, "after-1", FALSE);
   WAIT_UNTIL (received (alice, "hold-1") == 1 && received (alice, "after-1") == 1);
   /* Give the server time to ask and hear the count. */
-  run_for (500);
+  test_run_for (500);
 
   peer_cut (alice);
   g_assert_true (xmpp_client_can_resume (alice->client));
   send_chat (bob, alice, "gap-1", FALSE);
-  run_for (300);
+  test_run_for (300);
 
   g_assert_true (peer_resume (alice));
   g_assert_cmpuint (alice->resumed_signals, ==, 1);
@@ -429,7 +397,7 @@ test_resume_deferred (void)
     xmpp_client_complete_ack (alice->client, g_array_index (alice->tokens, guint64, i));
   send_chat (bob, alice, "after-2", FALSE);
   WAIT_UNTIL (received (alice, "after-2") == 1);
-  run_for (500);
+  test_run_for (500);
   g_assert_cmpuint (received (alice, "hold-1"), ==, 2);
   g_assert_cmpuint (received (alice, "gap-1"), ==, 1);
 
@@ -459,7 +427,7 @@ test_resume_outbound (void)
   fate = fate_of (alice, "out-1");
   g_assert_true (fate->acked);
   WAIT_UNTIL (received (bob, "out-1") == 1);
-  run_for (500);
+  test_run_for (500);
   g_assert_cmpuint (received (bob, "out-1"), ==, 1);
   g_assert_cmpuint (alice->unacked_ids->len, ==, 0);
 
@@ -539,7 +507,7 @@ main (int    argc,
 {
   const char *port_text;
 
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
 
   host = g_getenv ("MESSENGER_SM_HOST");
   port_text = g_getenv ("MESSENGER_SM_PORT");
