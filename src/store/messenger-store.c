@@ -367,6 +367,21 @@ commit_batch (MessengerStore *self,
   post_completions (batch);
 }
 
+/* On the writer thread: the page cache's ceiling for archive pages, or for
+ * live messages. */
+static void
+set_writer_cache (MessengerStore *self,
+                  gboolean        bulk)
+{
+  g_autofree char *sql = g_strdup_printf ("PRAGMA cache_size=-%d",
+                                          bulk ? _MESSENGER_STORE_BULK_CACHE_KIB : _MESSENGER_STORE_LIVE_CACHE_KIB);
+  g_autoptr(GError) error = NULL;
+
+  if (!_messenger_store_connection_exec (self->writer, sql, &error))
+    g_warning ("Cannot set the store's cache size: %s", error->message);
+  self->bulk_cache = bulk;
+}
+
 /* Waits for the next write, trimming the page cache if none comes soon. */
 static StoreWrite *
 next_write (MessengerStore *self)
@@ -380,16 +395,9 @@ next_write (MessengerStore *self)
 
       if (write != NULL)
         return write;
+      /* Lowering the ceiling frees the pages above it. */
       if (self->bulk_cache)
-        {
-          g_autofree char *sql = g_strdup_printf ("PRAGMA cache_size=-%d", _MESSENGER_STORE_LIVE_CACHE_KIB);
-          g_autoptr(GError) error = NULL;
-
-          /* Lowering the ceiling frees the pages above it. */
-          if (!_messenger_store_connection_exec (self->writer, sql, &error))
-            g_warning ("Cannot shrink the store's cache: %s", error->message);
-          self->bulk_cache = FALSE;
-        }
+        set_writer_cache (self, FALSE);
       sqlite3_db_release_memory (self->writer->db);
     }
 
@@ -400,15 +408,8 @@ next_write (MessengerStore *self)
 void
 _messenger_store_writer_use_bulk_cache (MessengerStore *self)
 {
-  g_autofree char *sql = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (self->bulk_cache)
-    return;
-  sql = g_strdup_printf ("PRAGMA cache_size=-%d", _MESSENGER_STORE_BULK_CACHE_KIB);
-  if (!_messenger_store_connection_exec (self->writer, sql, &error))
-    g_warning ("Cannot grow the store's cache: %s", error->message);
-  self->bulk_cache = TRUE;
+  if (!self->bulk_cache)
+    set_writer_cache (self, TRUE);
 }
 
 static gpointer

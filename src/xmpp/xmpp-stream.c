@@ -550,6 +550,26 @@ xmpp_stream_restart (XmppStream *self)
   xmpp_parser_reset (self->parser);
 }
 
+/* Whether a write now would go anywhere. */
+static gboolean
+can_write (XmppStream *self)
+{
+  return !self->write_failed && !self->io_closing && !self->closed;
+}
+
+static void
+queue_write (XmppStream *self,
+             GBytes     *bytes)
+{
+  if (g_bytes_get_size (bytes) == 0)
+    {
+      g_bytes_unref (bytes);
+      return;
+    }
+  g_queue_push_tail (&self->write_queue, bytes);
+  write_next (self);
+}
+
 void
 xmpp_stream_write_raw (XmppStream *self,
                        const char *data,
@@ -558,16 +578,8 @@ xmpp_stream_write_raw (XmppStream *self,
   g_return_if_fail (XMPP_IS_STREAM (self));
   g_return_if_fail (data != NULL);
 
-  if (self->write_failed || self->io_closing || self->closed)
-    return;
-
-  if (len < 0)
-    len = strlen (data);
-  if (len == 0)
-    return;
-
-  g_queue_push_tail (&self->write_queue, g_bytes_new (data, len));
-  write_next (self);
+  if (can_write (self))
+    queue_write (self, g_bytes_new (data, len < 0 ? strlen (data) : (gsize) len));
 }
 
 void
@@ -577,30 +589,24 @@ xmpp_stream_write_bytes (XmppStream *self,
   g_return_if_fail (XMPP_IS_STREAM (self));
   g_return_if_fail (bytes != NULL);
 
-  if (self->write_failed || self->io_closing || self->closed || g_bytes_get_size (bytes) == 0)
-    return;
-
-  g_queue_push_tail (&self->write_queue, g_bytes_ref (bytes));
-  write_next (self);
+  if (can_write (self))
+    queue_write (self, g_bytes_ref (bytes));
 }
 
 void
 xmpp_stream_write_element (XmppStream  *self,
                            XmppElement *element)
 {
-  g_autoptr(GString) out = NULL;
+  GString *out;
 
   g_return_if_fail (XMPP_IS_STREAM (self));
   g_return_if_fail (element != NULL);
 
-  if (self->write_failed || self->io_closing || self->closed)
+  if (!can_write (self))
     return;
-
   out = g_string_new (NULL);
   xmpp_element_serialize (element, out, self->content_ns);
-  g_queue_push_tail (&self->write_queue,
-                     g_string_free_to_bytes (g_steal_pointer (&out)));
-  write_next (self);
+  queue_write (self, g_string_free_to_bytes (out));
 }
 
 gboolean
