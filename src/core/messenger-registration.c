@@ -624,6 +624,17 @@ load_form (MessengerRegistration *self,
   form_load_step_done (load);
 }
 
+typedef struct
+{
+  XmppJid    *jid;
+  char       *password;
+  GHashTable *values;    /* a copy, with the canonical user name */
+  GError     *refused;   /* the server's answer, while a new form comes */
+} SubmitData;
+
+/* The form, first asked for (fetch_form_async()) or again after a refused
+ * answer to a CAPTCHA (submit_async(): its SubmitData holds the refusal,
+ * reported once the new form is in). */
 static void
 form_fetched_cb (GObject      *source,
                  GAsyncResult *result,
@@ -631,20 +642,24 @@ form_fetched_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   MessengerRegistration *self = g_task_get_source_object (task);
+  SubmitData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   XmppRegisterForm *form;
 
   form = xmpp_register_fetch_form_finish (XMPP_CLIENT (source), result, &error);
   if (form == NULL)
     {
+      /* The next submit opens a new connection and fetches it. */
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
+      else if (data != NULL)
+        g_task_return_error (task, g_steal_pointer (&data->refused));
       else
         g_task_return_error (task, describe_register_error (self, error, NULL));
       messenger_registration_close (self);
       return;
     }
-  load_form (self, form, task, NULL);
+  load_form (self, form, task, data != NULL ? g_steal_pointer (&data->refused) : NULL);
 }
 
 static void
@@ -715,13 +730,6 @@ messenger_registration_fetch_form_finish (MessengerRegistration  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-typedef struct
-{
-  XmppJid    *jid;
-  char       *password;
-  GHashTable *values;    /* a copy, with the canonical user name */
-  GError     *refused;   /* the server's answer, while a new form comes */
-} SubmitData;
 
 static void
 submit_data_free (SubmitData *data)
@@ -742,32 +750,6 @@ submit_data_free (SubmitData *data)
       g_free (data->password);
     }
   g_free (data);
-}
-
-/* After a refused answer to a CAPTCHA: the new form, then the refusal. */
-static void
-refetched_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  MessengerRegistration *self = g_task_get_source_object (task);
-  SubmitData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  XmppRegisterForm *form;
-
-  form = xmpp_register_fetch_form_finish (XMPP_CLIENT (source), result, &error);
-  if (form == NULL)
-    {
-      /* The next submit opens a new connection and fetches it. */
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_error (task, g_steal_pointer (&data->refused));
-      messenger_registration_close (self);
-      return;
-    }
-  load_form (self, form, task, g_steal_pointer (&data->refused));
 }
 
 static void
@@ -805,7 +787,7 @@ submitted_cb (GObject      *source,
           GCancellable *cancellable = g_task_get_cancellable (task);
 
           data->refused = described;
-          xmpp_register_fetch_form_async (self->client, cancellable, refetched_cb, g_steal_pointer (&task));
+          xmpp_register_fetch_form_async (self->client, cancellable, form_fetched_cb, g_steal_pointer (&task));
           return;
         }
       g_task_return_error (task, described);
