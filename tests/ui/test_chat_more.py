@@ -151,26 +151,6 @@ def item_images(item):
     return out
 
 
-def walk_except(node, skip, depth=0):
-    """uitest.walk without the subtrees whose root SKIP accepts."""
-    try:
-        if depth > 60 or skip(node):
-            return
-    except Exception:
-        return
-    yield node
-    try:
-        count = node.childCount
-    except Exception:
-        return
-    for i in range(count):
-        try:
-            child = node.getChildAtIndex(i)
-        except Exception:
-            continue
-        yield from walk_except(child, skip, depth + 1)
-
-
 def header_title(win):
     """The conversation pane's title (None when none is shown): its topmost
     label naming a contact, found once and then read again."""
@@ -180,7 +160,7 @@ def header_title(win):
         if pane is None:
             return None
         best = None
-        for node in walk_except(pane, lambda n: n.getRoleName() == "list"):
+        for node in uitest.walk(pane, skip=lambda n: n.getRoleName() == "list"):
             try:
                 if node.getRoleName() == "label" and node.name in NAMES.values() and uitest.on_screen(node):
                     y = uitest.extents(node)[1]

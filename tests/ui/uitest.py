@@ -69,9 +69,17 @@ def find_app(name):
     return None
 
 
-def walk(node, depth=0, max_depth=60):
+def walk(node, depth=0, max_depth=60, skip=None):
+    """NODE and every node below it, depth first; without the subtrees
+    whose root SKIP accepts."""
     if node is None or depth > max_depth:
         return
+    if skip is not None:
+        try:
+            if skip(node):
+                return
+        except Exception:
+            return
     yield node
     try:
         count = node.childCount
@@ -82,7 +90,7 @@ def walk(node, depth=0, max_depth=60):
             child = node.getChildAtIndex(i)
         except Exception:
             continue
-        yield from walk(child, depth + 1, max_depth)
+        yield from walk(child, depth + 1, max_depth, skip)
 
 
 def find(root, name=None, role=None, showing=False):
