@@ -148,3 +148,14 @@ test_server_new_account (TestServer *srv,
   messenger_account_set_pinned_fingerprint (account, srv->fingerprint);
   return account;
 }
+
+void
+test_store_flush (MessengerStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  messenger_store_flush_async (store, NULL, test_result_cb, &result);
+  g_assert_true (messenger_store_flush_finish (store, WAIT_RESULT (&result), NULL));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "messenger-account.h"
+#include "messenger-store.h"
 
 G_BEGIN_DECLS
 
@@ -49,5 +50,9 @@ int   test_server_run       (TestServer *srv,
 MessengerAccount *test_server_new_account (TestServer *srv,
                                            const char *jid,
                                            const char *password);
+
+/* Waits until @store has committed every write queued so far, and their
+ * callbacks have run. */
+void test_store_flush (MessengerStore *store);
 
 G_END_DECLS

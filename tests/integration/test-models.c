@@ -48,17 +48,6 @@ open_store (const char *path)
   return store;
 }
 
-static void
-flush (MessengerStore *store)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  messenger_store_flush_async (store, NULL, test_result_cb, &result);
-  g_assert_true (messenger_store_flush_finish (store, WAIT_RESULT (&result), NULL));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 static gint64
 add_store_account (MessengerStore *store,
                    const char     *jid)
@@ -246,7 +235,7 @@ test_offline_first_and_resend (void)
   WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "Hello Bob"))
               == MESSENGER_DELIVERY_ACKED);
   WAIT_UNTIL (inbox_count (&inbox, "Hello Bob") == 1);
-  flush (store);
+  test_store_flush (store);
   {
     g_autoptr(GPtrArray) pending = messenger_store_list_pending (store, account_id, NULL);
 
@@ -259,7 +248,7 @@ test_offline_first_and_resend (void)
   WAIT_UNTIL (messenger_account_get_state (alice) != MESSENGER_ACCOUNT_ONLINE);
   g_assert_false (messenger_contact_get_online (bob_contact));
   messenger_account_disconnect (alice);
-  flush (store);
+  test_store_flush (store);
   g_object_unref (requests);
   g_object_unref (conversations);
   g_object_unref (roster);
@@ -327,7 +316,7 @@ test_offline_first_and_resend (void)
 
     WAIT_UNTIL (messenger_message_get_state (find_message (G_LIST_MODEL (history), "After the second reconnect"))
                 == MESSENGER_DELIVERY_ACKED);
-    flush (store);
+    test_store_flush (store);
     pending = messenger_store_list_pending (store, account_id, NULL);
     g_assert_cmpuint (pending->len, ==, 0);
   }
@@ -459,7 +448,7 @@ test_two_devices_and_archive (void)
   WAIT_UNTIL (find_message (G_LIST_MODEL (history), "Are you there?") != NULL
               && messenger_message_get_state (find_message (G_LIST_MODEL (history), "Are you there?"))
                  == MESSENGER_DELIVERY_DELIVERED);
-  flush (bob_store);
+  test_store_flush (bob_store);
   g_assert_cmpuint (count_stored (bob_store, bob_id, ALICE, "Are you there?"), ==, 1);
 
   /* Chat states: Bob types, Alice's desk sees it; his message ends it. */
@@ -494,7 +483,7 @@ test_two_devices_and_archive (void)
   WAIT_UNTIL (messenger_account_get_state (desk) == MESSENGER_ACCOUNT_ONLINE);
   WAIT_UNTIL (!messenger_conversation_list_get_catching_up (conversations));
   WAIT_UNTIL (find_message (G_LIST_MODEL (history), "while away 3") != NULL);
-  flush (store);
+  test_store_flush (store);
   for (guint i = 0; i < G_N_ELEMENTS (away); i++)
     {
       g_autoptr(MessengerStoreMessage) message = stored (store, account_id, BOB, away[i]);
@@ -525,7 +514,7 @@ test_two_devices_and_archive (void)
   /* A restart of Alice's desk: new models on the reopened store. */
   g_clear_object (&history);
   messenger_account_disconnect (desk);
-  flush (store);
+  test_store_flush (store);
   g_object_unref (conversations);
   g_assert_finalize_object (desk);
   messenger_store_close (store);
@@ -539,7 +528,7 @@ test_two_devices_and_archive (void)
   messenger_account_connect (desk);
   WAIT_UNTIL (messenger_account_get_state (desk) == MESSENGER_ACCOUNT_ONLINE);
   WAIT_UNTIL (!messenger_conversation_list_get_catching_up (conversations));
-  flush (store);
+  test_store_flush (store);
   g_assert_cmpuint (count_stored (store, account_id, BOB, "After the restart"), ==, 1);
   for (guint i = 0; i < G_N_ELEMENTS (away); i++)
     g_assert_cmpuint (count_stored (store, account_id, BOB, away[i]), ==, 1);
@@ -549,8 +538,8 @@ test_two_devices_and_archive (void)
   messenger_account_disconnect (desk);
   messenger_account_disconnect (laptop);
   messenger_account_disconnect (bob);
-  flush (store);
-  flush (bob_store);
+  test_store_flush (store);
+  test_store_flush (bob_store);
   g_object_unref (conversations);
   g_assert_finalize_object (desk);
   g_clear_object (&bob_conversations);

@@ -437,17 +437,6 @@ state_of (World      *w,
 }
 
 static void
-flush (MessengerStore *store)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  messenger_store_flush_async (store, NULL, test_result_cb, &result);
-  g_assert_true (messenger_store_flush_finish (store, WAIT_RESULT (&result), NULL));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
 subscription_cb (MessengerAccount *account,
                  XmppJid          *from,
                  XmppPresenceType  type,
@@ -521,7 +510,7 @@ world_set_up (World              *w,
   /* Warm up: a message each way, so the session is well under way. */
   g_free (messenger_conversation_send (w->with_bob, "Hello Bob", NULL));
   WAIT_UNTIL (state_of (w, "Hello Bob") == MESSENGER_DELIVERY_ACKED && bob_got (w, "Hello Bob") == 1);
-  flush (w->store);
+  test_store_flush (w->store);
   watch_client (w);
 }
 
@@ -530,7 +519,7 @@ world_tear_down (World *w)
 {
   messenger_account_disconnect (w->alice);
   messenger_account_disconnect (w->bob);
-  flush (w->store);
+  test_store_flush (w->store);
   if (w->client != NULL)
     g_signal_handlers_disconnect_by_data (w->client, w);
   g_clear_object (&w->client);
@@ -613,7 +602,7 @@ test_resumed (void)
   WAIT_UNTIL (state_of (w, "Written during the gap") == MESSENGER_DELIVERY_ACKED
               && bob_got (w, "Written during the gap") == 1);
   test_run_for (500);
-  flush (w->store);
+  test_store_flush (w->store);
 
   g_assert_cmpuint (w->bob_went_offline, ==, 0);
   g_assert_cmpuint (w->bob_unavailable, ==, 0);
@@ -657,7 +646,7 @@ check_fresh_session (World    *w,
               && state_of (w, "Written during the gap") == MESSENGER_DELIVERY_ACKED);
   WAIT_UNTIL (bob_got (w, "Lost in the cut") == 1 && bob_got (w, "Written during the gap") == 1);
   test_run_for (500);
-  flush (w->store);
+  test_store_flush (w->store);
   if (same_client)
     {
       g_assert_cmpuint (n_sent_with_body (w, "Lost in the cut"), ==, 1);
